@@ -1,0 +1,18 @@
+{#-
+    Which orders count as revenue: the business rule, defined once.
+
+    An order is revenue once it is paid, and stays revenue while it is shipped and delivered.
+    Pending orders are not paid yet; cancelled and refunded orders are not (or no longer) revenue.
+-#}
+{% macro revenue_order_statuses() -%}
+    {{ return(['paid', 'shipped', 'delivered']) }}
+{%- endmacro %}
+
+{#- A boolean SQL expression: true when the order status in `column_name` counts as revenue. -#}
+{% macro is_revenue_status(column_name) -%}
+    ({{ column_name }} in (
+        {%- for status in revenue_order_statuses() -%}
+            '{{ status }}'{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    ))
+{%- endmacro %}

@@ -1,0 +1,61 @@
+with
+
+source as (
+
+    select * from {{ source('shopstream', 'events') }}
+
+),
+
+-- RAW holds one version of the row per extraction: keep the latest.
+latest as (
+
+    select * from source
+    qualify row_number() over (
+        partition by event_id
+        order by updated_at desc, _loaded_at desc nulls last
+    ) = 1
+
+),
+
+-- The payload travels as a JSON string; an invalid document becomes null instead of failing the view.
+parsed as (
+
+    select
+        *,
+        try_parse_json(payload) as payload_json
+
+    from latest
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        event_id::number(38, 0) as event_id,
+        user_id::number(38, 0) as user_id,
+        session_id::varchar as session_id,
+
+        ---------- text
+        lower(trim(event_type))::varchar as event_type,
+
+        ---------- payload: the raw document and the attributes used downstream
+        payload_json as payload,
+        payload_json:device::varchar as device,
+        payload_json:url::varchar as page_url,
+        payload_json:product_id::number(38, 0) as product_id,
+
+        ---------- timestamps (UTC)
+        occurred_at::timestamp_ntz as occurred_at,
+        created_at::timestamp_ntz as created_at,
+        updated_at::timestamp_ntz as updated_at,
+
+        ---------- load metadata
+        _source_file::varchar as _source_file,
+        _loaded_at::timestamp_ntz as _loaded_at
+
+    from parsed
+
+)
+
+select * from renamed

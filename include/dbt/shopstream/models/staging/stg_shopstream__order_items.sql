@@ -1,0 +1,57 @@
+with
+
+source as (
+
+    select * from {{ source('shopstream', 'order_items') }}
+
+),
+
+-- RAW holds one version of the row per extraction: keep the latest.
+latest as (
+
+    select * from source
+    qualify row_number() over (
+        partition by order_item_id
+        order by updated_at desc, _loaded_at desc nulls last
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        order_item_id::number(38, 0) as order_item_id,
+        order_id::number(38, 0) as order_id,
+        product_id::number(38, 0) as product_id,
+
+        ---------- numerics
+        quantity::number(38, 0) as quantity,
+        unit_price::number(12, 2) as unit_price,
+        coalesce(discount_amount, 0)::number(12, 2) as discount_amount,
+
+        ---------- timestamps (UTC)
+        created_at::timestamp_ntz as created_at,
+        updated_at::timestamp_ntz as updated_at,
+
+        ---------- load metadata
+        _source_file::varchar as _source_file,
+        _loaded_at::timestamp_ntz as _loaded_at
+
+    from latest
+
+),
+
+-- Line amounts: the discount applies to the whole line, not to each unit.
+amounts as (
+
+    select
+        *,
+        (quantity * unit_price)::number(12, 2) as gross_amount,
+        (quantity * unit_price - discount_amount)::number(12, 2) as net_amount
+
+    from renamed
+
+)
+
+select * from amounts

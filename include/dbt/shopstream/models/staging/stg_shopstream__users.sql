@@ -1,0 +1,46 @@
+with
+
+source as (
+
+    select * from {{ source('shopstream', 'users') }}
+
+),
+
+-- RAW holds one version of the row per extraction: keep the latest.
+latest as (
+
+    select * from source
+    qualify row_number() over (
+        partition by user_id
+        order by updated_at desc, _loaded_at desc nulls last
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        user_id::number(38, 0) as user_id,
+
+        ---------- text
+        lower(trim(email))::varchar as email,
+        trim(first_name)::varchar as first_name,
+        trim(last_name)::varchar as last_name,
+        upper(trim(country_code))::varchar(2) as country_code,
+        trim(city)::varchar as city,
+        lower(trim(signup_channel))::varchar as signup_channel,
+
+        ---------- timestamps (UTC)
+        created_at::timestamp_ntz as created_at,
+        updated_at::timestamp_ntz as updated_at,
+
+        ---------- load metadata
+        _source_file::varchar as _source_file,
+        _loaded_at::timestamp_ntz as _loaded_at
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,93 @@
+"""The cloud stand-ins of the embedded stack: moto's S3 server and the fakesnow server."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+
+from include.shopstream.config import PROJECT_ROOT, S3_BUCKET
+from include.shopstream.local_stack.process import ServerProcess, port_accepts
+from include.shopstream.local_stack.settings import StackSettings
+
+# moto accepts any key pair; these name the local stack in logs, they protect nothing.
+S3_ACCESS_KEY = "shopstream"
+S3_SECRET_KEY = "shopstream"
+
+
+def s3_server(settings: StackSettings) -> ServerProcess:
+    return ServerProcess(
+        name="s3",
+        command=[
+            str(settings.venvs_dir / "emulators" / "bin" / "moto_server"),
+            "-H", settings.host,
+            "-p", str(settings.s3_port),
+        ],
+        host=settings.host,
+        port=settings.s3_port,
+        port_env="SHOPSTREAM_S3_PORT",
+        run_dir=settings.stack_dir / "run",
+        is_ready=lambda: _http_ok(settings.host, settings.s3_port),
+    )
+
+
+def snowflake_server(settings: StackSettings) -> ServerProcess:
+    return ServerProcess(
+        name="snowflake",
+        command=[
+            str(settings.venvs_dir / "emulators" / "bin" / "python"),
+            "-m", "include.shopstream.local_stack.fakesnow_server",
+            "--host", settings.host,
+            "--port", str(settings.snowflake_port),
+            "--tls-dir", str(settings.tls_dir),
+            "--s3-endpoint", settings.s3_endpoint,
+            "--s3-key", S3_ACCESS_KEY,
+            "--s3-secret", S3_SECRET_KEY,
+        ],
+        host=settings.host,
+        port=settings.snowflake_port,
+        port_env="SHOPSTREAM_SNOWFLAKE_PORT",
+        run_dir=settings.stack_dir / "run",
+        is_ready=lambda: _https_answers(settings),
+        env={"PYTHONPATH": str(PROJECT_ROOT)},
+        cwd=PROJECT_ROOT,
+    )
+
+
+def create_bucket(settings: StackSettings) -> None:
+    """The landing bucket exists in the cloud; the in-memory S3 server starts empty, so make it."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+        region_name="us-east-1",
+    )
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if S3_BUCKET not in existing:
+        s3.create_bucket(Bucket=S3_BUCKET)
+
+
+def _http_ok(host: str, port: int) -> bool:
+    if not port_accepts(host, port):
+        return False
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        conn.request("GET", "/")
+        return conn.getresponse().status < 500
+    except OSError:
+        return False
+
+
+def _https_answers(settings: StackSettings) -> bool:
+    """Ready once the server completes a TLS handshake with a certificate the CA bundle trusts."""
+    if not (port_accepts(settings.host, settings.snowflake_port) and settings.ca_bundle.exists()):
+        return False
+    try:
+        context = ssl.create_default_context(cafile=str(settings.ca_bundle))
+        conn = http.client.HTTPSConnection(settings.host, settings.snowflake_port, timeout=2, context=context)
+        conn.request("POST", "/session")
+        return conn.getresponse().status > 0
+    except (OSError, ssl.SSLError):
+        return False

@@ -1,0 +1,126 @@
+"""The environment that points Airflow, dbt and the tools at the embedded stack.
+
+The Airflow connections are generated here, never typed: the same three connection ids the cloud
+deployment defines, with the embedded servers' addresses. The Snowflake one uses key-pair auth, like
+the cloud profile; the key is made on first use and stays in the git-ignored stack folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from pathlib import Path
+
+from include.shopstream.config import (
+    AWS_CONN_ID,
+    POSTGRES_CONN_ID,
+    PROJECT_ROOT,
+    SNOWFLAKE_CONN_ID,
+    SNOWFLAKE_DATABASE,
+    SOURCE_DATABASE,
+)
+from include.shopstream.local_stack.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
+from include.shopstream.local_stack.postgres import PG_USER
+from include.shopstream.local_stack.settings import StackSettings
+
+SNOWFLAKE_USER = "SHOPSTREAM_PIPELINE"
+SNOWFLAKE_ACCOUNT = "shopstream-local"
+
+
+def snowflake_key_pair(settings: StackSettings) -> tuple[str, str]:
+    """(base64 of the encrypted PKCS#8 private key PEM, its passphrase), created once."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    folder = settings.stack_dir / "snowflake"
+    key_file, passphrase_file = folder / "rsa_key.p8", folder / "rsa_key.passphrase"
+    if not key_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        passphrase = secrets.token_urlsafe(24)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+        _write_private(passphrase_file, passphrase.encode())
+        _write_private(key_file, pem)
+    return base64.b64encode(key_file.read_bytes()).decode(), passphrase_file.read_text()
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    path.touch(mode=0o600)
+    path.write_bytes(content)
+
+
+def airflow_connections(settings: StackSettings) -> dict[str, dict]:
+    """The three connections, as Airflow's JSON connection format, keyed by connection id."""
+    private_key, passphrase = snowflake_key_pair(settings)
+    return {
+        POSTGRES_CONN_ID: {
+            "conn_type": "postgres",
+            "host": settings.host,
+            "port": settings.postgres_port,
+            "login": PG_USER,
+            "schema": SOURCE_DATABASE,
+        },
+        AWS_CONN_ID: {
+            "conn_type": "aws",
+            "login": S3_ACCESS_KEY,
+            "password": S3_SECRET_KEY,
+            "extra": {"endpoint_url": settings.s3_endpoint, "region_name": "us-east-1"},
+        },
+        SNOWFLAKE_CONN_ID: {
+            "conn_type": "snowflake",
+            "login": SNOWFLAKE_USER,
+            "password": passphrase,  # the private key's passphrase, as in the cloud connection
+            "schema": "RAW",
+            "extra": {
+                "account": SNOWFLAKE_ACCOUNT,
+                "database": SNOWFLAKE_DATABASE,
+                "warehouse": "TRANSFORM_WH",
+                "role": "TRANSFORMER",
+                "private_key_content": private_key,
+                "host": settings.host,
+                "port": settings.snowflake_port,
+                # OCSP revocation checks would call out to a CA's responder: none for a local CA.
+                "insecure_mode": True,
+            },
+        },
+    }
+
+
+def stack_environment(settings: StackSettings) -> dict[str, str]:
+    """Environment variables for Airflow, dbt and the tools on the embedded stack."""
+    env = {
+        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn)
+        for conn_id, conn in airflow_connections(settings).items()
+    }
+    env.update(
+        {
+            "AIRFLOW_HOME": str(settings.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING": "False",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "SHOPSTREAM_DBT_EXECUTABLE": str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
+            "SHOPSTREAM_DBT_TARGET": "embedded",
+            "SHOPSTREAM_STACK_DIR": str(settings.stack_dir),
+            "SHOPSTREAM_PG_PORT": str(settings.postgres_port),
+            "SHOPSTREAM_S3_PORT": str(settings.s3_port),
+            "SHOPSTREAM_SNOWFLAKE_PORT": str(settings.snowflake_port),
+            # The Snowflake connector (Airflow and dbt) trusts the embedded server's local CA.
+            "REQUESTS_CA_BUNDLE": str(settings.ca_bundle),
+            "SHOPSTREAM_PG_DSN": (
+                f"host={settings.host} port={settings.postgres_port} user={PG_USER} dbname={SOURCE_DATABASE}"
+            ),
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
+    return env

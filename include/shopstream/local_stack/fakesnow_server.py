@@ -1,0 +1,118 @@
+"""The embedded stack's Snowflake stand-in: a fakesnow server behind TLS that reads S3 from moto.
+
+Runs in the emulators venv (``python -m include.shopstream.local_stack.fakesnow_server``), never in
+Airflow's: it imports nothing of the project but this file. Three things make stock clients work
+against it unchanged:
+
+- TLS. ``SnowflakeHook`` has no ``protocol`` field and always speaks HTTPS, so the server serves TLS
+  with a certificate from a CA made here; clients trust it through ``REQUESTS_CA_BUNDLE``.
+- S3. fakesnow reads external stages through DuckDB's httpfs, which DuckDB downloads at run time
+  (impossible offline). An fsspec S3 filesystem pointed at the local S3 server is registered on
+  fakesnow's shared DuckDB instead, so ``COPY INTO ... FROM @stage`` reads the landing zone.
+- Fast failure. An unsupported statement makes fakesnow answer HTTP 500, which the connector retries
+  until its network timeout (minutes). Those answers are turned into a Snowflake error response, so
+  the client raises at once with fakesnow's message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+LOG = logging.getLogger("shopstream.fakesnow")
+
+
+def ensure_tls_files(tls_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
+    """Create (once) a CA and a server certificate for ``hosts``; return (server pem, CA bundle).
+
+    The bundle is the system's trusted roots plus this CA, so a client pointed at it by
+    ``REQUESTS_CA_BUNDLE`` still trusts every other HTTPS endpoint.
+    """
+    import certifi
+    import trustme
+
+    server_pem = tls_dir / "server.pem"
+    ca_pem = tls_dir / "ca.pem"
+    bundle = tls_dir / "ca-bundle.pem"
+    if not (server_pem.exists() and ca_pem.exists()):
+        tls_dir.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA(organization_name="ShopStream embedded stack")
+        ca.issue_cert(*hosts).private_key_and_cert_chain_pem.write_to_path(str(server_pem))
+        ca.cert_pem.write_to_path(str(ca_pem))
+        server_pem.chmod(0o600)
+    bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca_pem.read_text())
+    return server_pem, bundle
+
+
+def register_s3(endpoint_url: str, access_key: str, secret_key: str) -> None:
+    """Let fakesnow's shared DuckDB read ``s3://`` URLs from the local S3 server."""
+    import s3fs
+
+    server = importlib.import_module("fakesnow.server")  # the package's server() function shadows it
+
+    fs = s3fs.S3FileSystem(
+        endpoint_url=endpoint_url,
+        key=access_key,
+        secret=secret_key,
+        client_kwargs={"region_name": "us-east-1"},
+        # A load lists and reads files written seconds earlier: never serve a stale listing.
+        use_listings_cache=False,
+        skip_instance_cache=True,
+    )
+    server.shared_fs.duck_conn.register_filesystem(fs)
+
+
+class FailFast:
+    """ASGI middleware: a fakesnow HTTP 500 on a query becomes a Snowflake error the client raises."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/queries/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_unretried(message: dict) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 500:
+                # fakesnow's 500 body is already {"success": false, "message": ...}; a 200 carrying
+                # it is what Snowflake sends for a failed statement, which the client does not retry.
+                message = {**message, "status": 200}
+            await send(message)
+
+        await self.app(scope, receive, send_unretried)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-dir", type=Path, required=True)
+    parser.add_argument("--s3-endpoint", required=True, help="e.g. http://127.0.0.1:55500")
+    parser.add_argument("--s3-key", default="shopstream")
+    parser.add_argument("--s3-secret", default="shopstream")
+    args = parser.parse_args()
+
+    import uvicorn
+
+    server = importlib.import_module("fakesnow.server")
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    server_pem, bundle = ensure_tls_files(args.tls_dir, sorted({args.host, "127.0.0.1", "localhost"}))
+    register_s3(args.s3_endpoint, args.s3_key, args.s3_secret)
+    LOG.info("fakesnow on https://%s:%s, S3 at %s, CA bundle %s", args.host, args.port, args.s3_endpoint, bundle)
+    uvicorn.run(
+        FailFast(server.app),
+        host=args.host,
+        port=args.port,
+        ssl_certfile=str(server_pem),
+        ssl_keyfile=str(server_pem),
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""A real PostgreSQL server for the embedded stack, from the machine's binaries or a pip package."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from include.shopstream.config import SOURCE_DATABASE
+from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
+from include.shopstream.local_stack.settings import StackSettings
+
+PG_USER = "postgres"
+
+
+def find_bin_dir() -> Path:
+    """The folder holding ``initdb`` and ``postgres``.
+
+    In order: ``SHOPSTREAM_PG_BIN``; the machine's PostgreSQL (Debian keeps it off PATH in
+    /usr/lib/postgresql/<version>/bin); PATH; the binaries the ``pgserver`` wheel ships, which
+    ``make install`` adds when the machine has no PostgreSQL.
+    """
+    candidates: list[Path] = []
+    if env := os.environ.get("SHOPSTREAM_PG_BIN"):
+        candidates.append(Path(env))
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    candidates += [Path(p) for p in debian]
+    if on_path := shutil.which("initdb"):
+        candidates.append(Path(on_path).resolve().parent)
+    try:
+        import pgserver  # type: ignore[import-not-found]
+
+        candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    for folder in candidates:
+        if (folder / "initdb").exists() and (folder / "postgres").exists():
+            return folder
+    raise StackError(
+        "No PostgreSQL server binaries found (initdb, postgres). Install them (apt-get install postgresql) "
+        "or run `make install`, which adds the pgserver wheel, or set SHOPSTREAM_PG_BIN to their folder."
+    )
+
+
+def _server_user() -> str | None:
+    """initdb refuses to run as root: as root, the server runs as the unprivileged ``postgres`` user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError as exc:
+        raise StackError(
+            "Running as root, PostgreSQL needs an unprivileged OS user to run as; none named 'postgres' "
+            "exists. Create one (useradd --system postgres) or run as a normal user."
+        ) from exc
+    return PG_USER
+
+
+def _data_dir(settings: StackSettings, user: str | None) -> Path:
+    """The cluster's folder: in the stack folder, unless the server's user cannot reach it there.
+
+    A clone under /root is closed to other users; the cluster then lives in /var/tmp under a name
+    derived from the stack folder, so two clones never share one.
+    """
+    preferred = settings.stack_dir / "postgres"
+    if user is None or _reachable_by(user, settings.stack_dir):
+        return preferred
+    suffix = str(abs(hash(str(settings.stack_dir))) % 10**8)
+    return Path("/var/tmp") / f"shopstream-postgres-{suffix}"
+
+
+def _reachable_by(user: str, folder: Path) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(folder)], check=False)
+    return probe.returncode == 0
+
+
+def server(settings: StackSettings) -> ServerProcess:
+    """The PostgreSQL server process, its cluster initialised on first use."""
+    bin_dir = find_bin_dir()
+    user = _server_user()
+    data = _data_dir(settings, user) / "data"
+    return ServerProcess(
+        name="postgres",
+        command=[
+            str(bin_dir / "postgres"),
+            "-D", str(data),
+            "-h", settings.host,
+            "-p", str(settings.postgres_port),
+            "-c", "unix_socket_directories=",
+            "-c", "fsync=off",  # a disposable local cluster: durability is not worth the time here
+        ],
+        host=settings.host,
+        port=settings.postgres_port,
+        port_env="SHOPSTREAM_PG_PORT",
+        run_dir=settings.stack_dir / "run",
+        is_ready=lambda: port_accepts(settings.host, settings.postgres_port) and _accepts_queries(settings),
+        user=user,
+        stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM would wait for clients to disconnect
+    )
+
+
+def init_cluster(settings: StackSettings) -> None:
+    """Run initdb once: trust authentication on loopback only, UTF-8, UTC."""
+    bin_dir = find_bin_dir()
+    user = _server_user()
+    data = _data_dir(settings, user) / "data"
+    if (data / "PG_VERSION").exists():
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    if user:
+        shutil.chown(data.parent, user, user)
+        shutil.chown(data, user, user)
+    result = subprocess.run(
+        [str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust", "-E", "UTF8",
+         "--locale=C", "--no-instructions"],
+        user=user, group=user, extra_groups=[] if user else None,
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write("\ntimezone = 'UTC'\nlisten_addresses = '127.0.0.1'\n")
+
+
+def _accepts_queries(settings: StackSettings) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            host=settings.host, port=settings.postgres_port, user=PG_USER, dbname="postgres", connect_timeout=2
+        ) as conn:
+            conn.execute("select 1")
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+def create_database(settings: StackSettings) -> None:
+    """Create the source database if it is missing (the schema is the data generator's job)."""
+    import psycopg
+
+    with psycopg.connect(
+        host=settings.host, port=settings.postgres_port, user=PG_USER, dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (SOURCE_DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(f'create database "{SOURCE_DATABASE}"')

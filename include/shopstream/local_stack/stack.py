@@ -1,0 +1,37 @@
+"""Start, stop and report the embedded stack: PostgreSQL, the S3 server, the Snowflake server."""
+
+from __future__ import annotations
+
+from include.shopstream.local_stack import emulators, postgres
+from include.shopstream.local_stack.process import ServerProcess
+from include.shopstream.local_stack.settings import StackSettings
+
+
+def servers(settings: StackSettings) -> list[ServerProcess]:
+    """In start order: the Snowflake server reads S3 at start-up, so S3 comes before it."""
+    return [
+        postgres.server(settings),
+        emulators.s3_server(settings),
+        emulators.snowflake_server(settings),
+    ]
+
+
+def start(settings: StackSettings) -> list[str]:
+    """Idempotent: servers already running are left alone; each is ready when this returns."""
+    postgres.init_cluster(settings)
+    pg, s3, snowflake = servers(settings)
+    report = [pg.start()]
+    postgres.create_database(settings)
+    report.append(s3.start())
+    emulators.create_bucket(settings)
+    report.append(snowflake.start())
+    return report
+
+
+def stop(settings: StackSettings) -> list[str]:
+    """Stop exactly the servers this stack started (found by their pid files), last started first."""
+    return [server.stop() for server in reversed(servers(settings))]
+
+
+def status(settings: StackSettings) -> list[str]:
+    return [server.status() for server in servers(settings)]

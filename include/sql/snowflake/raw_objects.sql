@@ -1,0 +1,99 @@
+-- The warehouse objects the pipeline loads into, created idempotently before every load
+-- (the DAG's setup_warehouse task). Account-level objects (warehouses, roles, users, storage
+-- integration) are an admin's one-time job: include/sql/snowflake/admin/.
+-- Rendered by Airflow: params come from include/shopstream/config.py.
+
+create database if not exists {{ params.database }};
+create schema if not exists {{ params.database }}.RAW;
+
+-- Parquet written by the extraction; column names are matched case-insensitively at COPY time.
+create file format if not exists {{ params.database }}.{{ params.file_format }}
+    type = parquet;
+
+-- The landing zone. In the cloud the storage integration holds the IAM role; no key is stored here.
+create stage if not exists {{ params.database }}.{{ params.stage }}
+    url = 's3://{{ params.bucket }}/{{ params.prefix }}/'
+    storage_integration = {{ params.storage_integration }};
+
+-- RAW keeps every extracted version of a row: one row per (primary key, extraction), plus the file
+-- it came from and when it was loaded. Staging keeps the latest version.
+create table if not exists {{ params.database }}.RAW.USERS (
+    user_id         number(38, 0) not null,
+    email           varchar,
+    first_name      varchar,
+    last_name       varchar,
+    country_code    varchar(2),
+    city            varchar,
+    signup_channel  varchar,
+    created_at      timestamp_ntz not null,
+    updated_at      timestamp_ntz not null,
+    _source_file    varchar       not null,
+    _loaded_at      timestamp_ntz
+);
+
+create table if not exists {{ params.database }}.RAW.PRODUCTS (
+    product_id    number(38, 0)  not null,
+    sku           varchar,
+    product_name  varchar,
+    category      varchar,
+    brand         varchar,
+    unit_price    number(12, 2),
+    is_active     boolean,
+    created_at    timestamp_ntz  not null,
+    updated_at    timestamp_ntz  not null,
+    _source_file  varchar        not null,
+    _loaded_at    timestamp_ntz
+);
+
+create table if not exists {{ params.database }}.RAW.ORDERS (
+    order_id               number(38, 0) not null,
+    user_id                number(38, 0),
+    order_status           varchar,
+    payment_method         varchar,
+    shipping_country_code  varchar(2),
+    ordered_at             timestamp_ntz,
+    created_at             timestamp_ntz not null,
+    updated_at             timestamp_ntz not null,
+    _source_file           varchar       not null,
+    _loaded_at             timestamp_ntz
+);
+
+create table if not exists {{ params.database }}.RAW.ORDER_ITEMS (
+    order_item_id    number(38, 0)  not null,
+    order_id         number(38, 0),
+    product_id       number(38, 0),
+    quantity         number(38, 0),
+    unit_price       number(12, 2),
+    discount_amount  number(12, 2),
+    created_at       timestamp_ntz  not null,
+    updated_at       timestamp_ntz  not null,
+    _source_file     varchar        not null,
+    _loaded_at       timestamp_ntz
+);
+
+create table if not exists {{ params.database }}.RAW.EVENTS (
+    event_id      number(38, 0) not null,
+    user_id       number(38, 0),
+    session_id    varchar,
+    event_type    varchar,
+    occurred_at   timestamp_ntz,
+    payload       varchar,
+    created_at    timestamp_ntz not null,
+    updated_at    timestamp_ntz not null,
+    _source_file  varchar       not null,
+    _loaded_at    timestamp_ntz
+);
+
+create table if not exists {{ params.database }}.RAW.CRM_CONTACTS (
+    contact_id      number(38, 0) not null,
+    user_id         number(38, 0),
+    email           varchar,
+    phone           varchar,
+    channel         varchar,
+    contact_reason  varchar,
+    contact_status  varchar,
+    created_at      timestamp_ntz not null,
+    updated_at      timestamp_ntz not null,
+    _source_file    varchar       not null,
+    _loaded_at      timestamp_ntz
+);
