@@ -77,8 +77,10 @@ def options_from_args(args: argparse.Namespace) -> GeneratorOptions:
 
 
 def dry_run(options: GeneratorOptions) -> int:
+    """Print the row counts a load would write, without generating the rows or connecting."""
     counts = OltpGenerator(options).expected_counts()
-    print(f"dry run: window [{options.window_start.isoformat()}, {options.window_end.isoformat()}), seed {options.seed}")
+    window = f"[{options.window_start.isoformat()}, {options.window_end.isoformat()})"
+    print(f"dry run: window {window}, seed {options.seed}")
     for table, rows in counts.items():
         print(f"{table:<14} {rows:>12,}")
     print(f"{'total':<14} {sum(counts.values()):>12,}")

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import psycopg
 from psycopg import conninfo, pq
 
 from include.shopstream.config import POSTGRES_CONN_ID
@@ -42,9 +43,9 @@ def resolve_conninfo(environ: Mapping[str, str] | None = None) -> str:
     """The conninfo of the source database, with a connect timeout so an unreachable host fails fast."""
     env = os.environ if environ is None else environ
     if env.get(DSN_ENV, "").strip():
-        raw = env[DSN_ENV].strip()
+        source, raw = DSN_ENV, env[DSN_ENV].strip()
     elif env.get(AIRFLOW_CONN_ENV, "").strip():
-        raw = airflow_conn_to_conninfo(env[AIRFLOW_CONN_ENV].strip())
+        source, raw = AIRFLOW_CONN_ENV, airflow_conn_to_conninfo(env[AIRFLOW_CONN_ENV].strip())
     else:
         raise DsnError(
             f"no PostgreSQL connection: set {DSN_ENV} (a libpq DSN or URI) "
@@ -52,8 +53,8 @@ def resolve_conninfo(environ: Mapping[str, str] | None = None) -> str:
         )
     try:
         params = conninfo.conninfo_to_dict(raw)
-    except Exception as exc:  # psycopg.ProgrammingError; keep the message, never the secret
-        raise DsnError(f"invalid PostgreSQL DSN: {str(exc).splitlines()[0]}") from None
+    except psycopg.ProgrammingError:  # libpq's message may quote the string, password included
+        raise DsnError(f"{source} is not a DSN libpq can parse") from None
     params.setdefault("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
     return conninfo.make_conninfo(**params)
 

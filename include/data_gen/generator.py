@@ -106,7 +106,11 @@ class Category:
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
-        "electronics", "ELE", 19, 1500, 15,
+        "electronics",
+        "ELE",
+        19,
+        1500,
+        15,
         ("Headphones", "Speaker", "Smartwatch", "Tablet", "Charger", "Keyboard", "Monitor", "Camera"),
     ),
     Category("home", "HOM", 8, 400, 18, ("Lamp", "Cushion", "Vase", "Rug", "Kettle", "Blender", "Clock")),
@@ -119,7 +123,18 @@ CATEGORIES: tuple[Category, ...] = (
     Category("toys", "TOY", 7, 150, 8, ("Puzzle", "Board Game", "Building Set", "Plush", "RC Car")),
     Category("grocery", "GRO", 2, 40, 9, ("Coffee", "Tea", "Olive Oil", "Chocolate", "Pasta", "Honey")),
 )
-ADJECTIVES = ("Classic", "Premium", "Eco", "Smart", "Compact", "Deluxe", "Essential", "Pro", "Urban", "Vintage")
+ADJECTIVES = (
+    "Classic",
+    "Premium",
+    "Eco",
+    "Smart",
+    "Compact",
+    "Deluxe",
+    "Essential",
+    "Pro",
+    "Urban",
+    "Vintage",
+)
 
 ZERO_MONEY = Decimal("0.00")
 
@@ -168,7 +183,11 @@ ORDER_STATUS_DELAY: dict[str, tuple[float, float]] = {
     "refunded": (5 * DAY, 14 * DAY),
 }
 ORDER_STATUS_FALLBACK = {
-    "refunded": "delivered", "delivered": "shipped", "shipped": "paid", "paid": "pending", "cancelled": "pending"
+    "refunded": "delivered",
+    "delivered": "shipped",
+    "shipped": "paid",
+    "paid": "pending",
+    "cancelled": "pending",
 }
 CRM_STATUS_BY_AGE: tuple[tuple[float, WeightedChoice], ...] = (
     (1.0, _weighted((("open", 50), ("pending", 30), ("resolved", 20)))),
@@ -247,8 +266,21 @@ class Pools:
 POOL_SIZE = 250
 
 
+def _hash_independent(fake: Faker) -> Faker:
+    """Sort provider word lists that Faker builds from a set (it_IT ``cities``).
+
+    A list made from a set follows ``PYTHONHASHSEED``, so the same Faker seed would pick other cities in
+    another process. Sorting them (on this instance only) makes the pools depend on the seed alone.
+    """
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list):
+            provider.cities = sorted(cities)
+    return fake
+
+
 def _locale_pool(spec: LocaleSpec, seed: int) -> LocalePool:
-    fake = Faker(spec.locale)
+    fake = _hash_independent(Faker(spec.locale))
     fake.seed_instance(f"{seed}:{spec.locale}")
     first = tuple(fake.first_name() for _ in range(POOL_SIZE))
     last = tuple(fake.last_name() for _ in range(POOL_SIZE))
@@ -502,7 +534,9 @@ class OltpGenerator:
             return 0.0
         if i < launch:
             return _sorted_fraction(i, launch, rng) * USER_LEAD_TIME
-        return USER_LEAD_TIME + _sorted_fraction(i - launch, n - launch, rng) * (self.last_off - USER_LEAD_TIME)
+        return USER_LEAD_TIME + _sorted_fraction(i - launch, n - launch, rng) * (
+            self.last_off - USER_LEAD_TIME
+        )
 
     def _product_records(self) -> Iterator[RowDict]:
         rng = self._rng("products")
@@ -550,7 +584,9 @@ class OltpGenerator:
             created = first + _growth_quantile(_sorted_fraction(i, n, rng)) * (last - first)
             eligible = bisect.bisect_right(users.created_off, created - USER_LEAD_TIME)
             user_idx = int(rng.random() * eligible)
-            status = self._status(rng, ORDER_STATUS_BY_AGE, ORDER_STATUS_DELAY, ORDER_STATUS_FALLBACK, created)
+            status = self._status(
+                rng, ORDER_STATUS_BY_AGE, ORDER_STATUS_DELAY, ORDER_STATUS_FALLBACK, created
+            )
             home = countries[users.locale_idx[user_idx]]
             yield OrderPlan(
                 order_id=i + 1,
@@ -597,7 +633,9 @@ class OltpGenerator:
         for idx in chosen:
             qty = PICK_QUANTITY(rng)
             cents = products.price_cents[idx]
-            discount = round(qty * cents * rng.choice((5, 10, 15, 20, 25)) / 100) if rng.random() < 0.12 else 0
+            discount = (
+                round(qty * cents * rng.choice((5, 10, 15, 20, 25)) / 100) if rng.random() < 0.12 else 0
+            )
             items.append(ItemPlan(idx + 1, qty, products.prices[idx], cents, discount))
         return items
 
@@ -665,7 +703,11 @@ class OltpGenerator:
         payload: dict[str, Any]
         if event_type == "page_view":
             cat = CATEGORIES[int(rng.random() * len(CATEGORIES))]
-            payload = {"device": device, "url": f"/c/{cat.name}", "referrer": REFERRERS[int(rng.random() * 6)]}
+            payload = {
+                "device": device,
+                "url": f"/c/{cat.name}",
+                "referrer": REFERRERS[int(rng.random() * 6)],
+            }
         elif event_type == "search":
             cat = CATEGORIES[int(rng.random() * len(CATEGORIES))]
             noun = cat.nouns[int(rng.random() * len(cat.nouns))]
@@ -689,17 +731,32 @@ class OltpGenerator:
         uid = plan.user_id
         url = f"/p/{first.product_id}"
         return [
-            (t_view, uid, session, "product_view", {"device": device, "url": url, "product_id": first.product_id}),
             (
-                t_cart, uid, session, "add_to_cart",
+                t_view,
+                uid,
+                session,
+                "product_view",
+                {"device": device, "url": url, "product_id": first.product_id},
+            ),
+            (
+                t_cart,
+                uid,
+                session,
+                "add_to_cart",
                 {"device": device, "product_id": first.product_id, "quantity": first.quantity},
             ),
             (
-                t_checkout, uid, session, "checkout_started",
+                t_checkout,
+                uid,
+                session,
+                "checkout_started",
                 {"device": device, "items": len(items), "cart_value": round(value_cents / 100, 2)},
             ),
             (
-                t_purchase, uid, session, "purchase",
+                t_purchase,
+                uid,
+                session,
+                "purchase",
                 {
                     "device": device,
                     "order_id": plan.order_id,
@@ -735,7 +792,9 @@ class OltpGenerator:
                 "updated_at": self._ts(self._later(rng, created, CRM_STATUS_DELAY[status])),
             }
 
-    def _crm_person(self, rng: random.Random, users: UserIndex, created: float) -> tuple[int | None, str, int]:
+    def _crm_person(
+        self, rng: random.Random, users: UserIndex, created: float
+    ) -> tuple[int | None, str, int]:
         """85% of contacts come from a customer; the rest are prospects known by e-mail only."""
         if rng.random() < 0.85:
             idx = int(rng.random() * bisect.bisect_right(users.created_off, created))

@@ -58,6 +58,7 @@ class LoadReport:
 
     tables: list[TableStats] = field(default_factory=list)
     seconds: float = 0.0
+    constraint_seconds: float = 0.0
 
     @property
     def total_rows(self) -> int:
@@ -72,7 +73,10 @@ class LoadReport:
         lines = [f"{'table':<14} {'rows':>12} {'seconds':>8} {'rows/s':>10}"]
         for t in self.tables:
             lines.append(f"{t.table:<14} {t.rows:>12,} {t.seconds:>8.2f} {t.rows_per_second:>10,.0f}")
-        lines.append(f"{'total':<14} {self.total_rows:>12,} {self.seconds:>8.2f} {self.rows_per_second:>10,.0f}")
+        lines.append(f"{'(indexes, FKs)':<14} {'':>12} {self.constraint_seconds:>8.2f}")
+        lines.append(
+            f"{'total':<14} {self.total_rows:>12,} {self.seconds:>8.2f} {self.rows_per_second:>10,.0f}"
+        )
         return "\n".join(lines)
 
 
@@ -121,8 +125,8 @@ def reset_identity(conn: psycopg.Connection, table: str) -> None:
     """Move the identity past the explicit ids we wrote, so the application's next insert does not clash."""
     pk = TABLES_BY_NAME[table].primary_key
     query = sql.SQL(
-        "select setval(pg_get_serial_sequence({name}, {pk}), coalesce(max({pk_id}), 1), max({pk_id}) is not null)"
-        " from {table}"
+        "select setval(pg_get_serial_sequence({name}, {pk}), coalesce(max({pk_id}), 1),"
+        " max({pk_id}) is not null) from {table}"
     ).format(
         name=sql.Literal(f"{SOURCE_SCHEMA}.{table}"),
         pk=sql.Literal(pk),
@@ -130,6 +134,59 @@ def reset_identity(conn: psycopg.Connection, table: str) -> None:
         table=_qualified(table),
     )
     conn.execute(query)
+
+
+@dataclass(frozen=True)
+class DeferredDdl:
+    """Foreign keys and secondary indexes set aside during a bulk load, with the DDL that restores them."""
+
+    drop: list[sql.Composable]
+    restore: list[sql.Composable]
+
+
+def defer_constraints(conn: psycopg.Connection, tables: tuple[str, ...]) -> DeferredDdl:
+    """Drop the tables' foreign keys and non-constraint indexes; return how to recreate them identically.
+
+    Why: checking a foreign key row by row and maintaining three indexes per row costs the server more
+    than the client spends generating the row (measured: 100k events load in 2.7 s with them, 1.0 s
+    without, plus 0.2 s to rebuild). PostgreSQL's own advice for bulk loads ("Populating a Database")
+    is to add them afterwards. The definitions are read back from the catalog (``pg_get_constraintdef``,
+    ``pg_get_indexdef``), so nothing is repeated from the DDL, and everything happens in the load's
+    transaction: a failed load rolls the drops back too. Primary keys and unique constraints stay.
+    """
+    rels = [f"{SOURCE_SCHEMA}.{t}" for t in tables]
+    fks = conn.execute(
+        "select c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) from pg_constraint c "
+        "where c.contype = 'f' and c.conrelid = any(%s::regclass[]) order by 1, 2",
+        (rels,),
+    ).fetchall()
+    indexes = conn.execute(
+        "select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) from pg_index i "
+        "where i.indrelid = any(%s::regclass[]) and not exists "
+        "(select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1",
+        (rels,),
+    ).fetchall()
+    deferred = DeferredDdl(drop=[], restore=[])
+    for rel, name, definition in fks:
+        table = sql.SQL(rel)  # regclass text: already quoted and schema-qualified as needed
+        deferred.drop.append(sql.SQL("alter table {} drop constraint {}").format(table, sql.Identifier(name)))
+        deferred.restore.append(
+            sql.SQL("alter table {} add constraint {} {}").format(
+                table, sql.Identifier(name), sql.SQL(definition)
+            )
+        )
+    for index, definition in indexes:
+        deferred.drop.append(sql.SQL("drop index {}").format(sql.SQL(index)))
+        deferred.restore.insert(0, sql.SQL(definition))  # indexes first: the FK checks then use them
+    for statement in deferred.drop:
+        conn.execute(statement)
+    return deferred
+
+
+def restore_constraints(conn: psycopg.Connection, deferred: DeferredDdl) -> None:
+    """Recreate what ``defer_constraints`` dropped; adding a foreign key validates every loaded row."""
+    for statement in deferred.restore:
+        conn.execute(statement)
 
 
 # Binary COPY sends char(n) and varchar as their text bytes: dump those columns with the text dumper.
@@ -145,7 +202,9 @@ def column_types(conn: psycopg.Connection, table: str, columns: tuple[str, ...])
     types = {name: typ for name, typ in conn.execute(query).fetchall()}
     missing = [c for c in columns if c not in types]
     if missing:
-        raise LoadError(f"{SOURCE_SCHEMA}.{table} has no column(s) {', '.join(missing)}: DDL and config differ")
+        raise LoadError(
+            f"{SOURCE_SCHEMA}.{table} has no column(s) {', '.join(missing)}: DDL and config differ"
+        )
     return ["text" if types[c] in _TEXT_LIKE_TYPES else types[c] for c in columns]
 
 
@@ -201,19 +260,22 @@ def load(
     report_progress = progress or stderr_progress()
     report = LoadReport()
     started = time.perf_counter()
-    with connect(conninfo) as conn:
-        with conn.transaction():
-            apply_ddl(conn)
-            filled = non_empty_tables(conn, tables)
-            if filled and not reset:
-                raise TablesNotEmptyError(
-                    f"{SOURCE_SCHEMA} tables already hold rows ({', '.join(filled)}) at {describe(conninfo)}: "
-                    "nothing loaded; pass --reset to replace them"
-                )
-            if reset:
-                truncate(conn, tables)
-            for table in tables:
-                report.tables.append(copy_table(conn, generator, table, batch_size, report_progress))
-                reset_identity(conn, table)
+    with connect(conninfo) as conn, conn.transaction():
+        apply_ddl(conn)
+        filled = non_empty_tables(conn, tables)
+        if filled and not reset:
+            raise TablesNotEmptyError(
+                f"{SOURCE_SCHEMA} tables already hold rows ({', '.join(filled)}) at {describe(conninfo)}: "
+                "nothing loaded; pass --reset to replace them"
+            )
+        if reset:
+            truncate(conn, tables)
+        deferred = defer_constraints(conn, tables)
+        for table in tables:
+            report.tables.append(copy_table(conn, generator, table, batch_size, report_progress))
+            reset_identity(conn, table)
+        finishing = time.perf_counter()
+        restore_constraints(conn, deferred)
+        report.constraint_seconds = time.perf_counter() - finishing
     report.seconds = time.perf_counter() - started
     return report

@@ -149,6 +149,12 @@ S3_BUCKET = os.environ.get("SHOPSTREAM_S3_BUCKET", "shopstream-raw")
 S3_RAW_PREFIX = "raw/postgres"
 
 
+# The day a run's data belongs to: its data interval's start. A scheduled daily run's logical date is
+# that day too, but a manual run's logical date is the end of the interval it covers, so `ds` would
+# name the wrong day.
+PARTITION_DS = "{{ data_interval_start | ds }}"
+
+
 def s3_partition(table: str, ds: str) -> str:
     """The partition path of one table and day below ``S3_RAW_PREFIX/<table>/``."""
     return f"ds={ds}/{table}.parquet"

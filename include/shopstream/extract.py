@@ -8,27 +8,29 @@ from include.shopstream.config import (
     AWS_CONN_ID,
     POSTGRES_CONN_ID,
     S3_BUCKET,
+    PARTITION_DS,
     SOURCE_SCHEMA,
     SourceTable,
     s3_key,
 )
 
-# Rows changed in the run's data interval; with the `full_history` param, every row changed before
-# the interval's end (a first load, or a reload of a warehouse that lost its data). The window is
-# half-open, so consecutive runs never extract a change twice or miss one.
+# Rows changed in the run's data interval, a half-open window, so consecutive runs never extract a
+# change twice or miss one. With the `full_history` param: every row created before the interval's
+# end, in its current version (a first load, or a reload of a warehouse that lost its data).
 CHANGED_ROWS_SQL = """\
 select {select_list},
        '{source_file}' as _source_file
 from {schema}.{table}
-where updated_at < '{{{{ data_interval_end }}}}'
-{{% if not params.full_history %}}  and updated_at >= '{{{{ data_interval_start }}}}'
+{{% if params.full_history %}}where created_at < '{{{{ data_interval_end }}}}'
+{{% else %}}where updated_at >= '{{{{ data_interval_start }}}}'
+  and updated_at < '{{{{ data_interval_end }}}}'
 {{% endif %}}order by {primary_key}
 """
 
 
 def source_file_uri(table: str) -> str:
     """The Parquet file of a run, as recorded in RAW's ``_source_file`` (a Jinja template)."""
-    return f"s3://{S3_BUCKET}/{s3_key(table, '{{ ds }}')}"
+    return f"s3://{S3_BUCKET}/{s3_key(table, PARTITION_DS)}"
 
 
 def changed_rows_query(table: SourceTable) -> str:
@@ -49,7 +51,7 @@ def extract_task(table: SourceTable) -> SqlToS3Operator:
         aws_conn_id=AWS_CONN_ID,
         query=changed_rows_query(table),
         s3_bucket=S3_BUCKET,
-        s3_key=s3_key(table.name, "{{ ds }}"),
+        s3_key=s3_key(table.name, PARTITION_DS),
         file_format="parquet",
         replace=True,
         # Arrow-backed columns keep Postgres types: decimals stay decimals, nullable integers stay

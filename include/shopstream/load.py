@@ -7,6 +7,7 @@ from airflow.providers.snowflake.transfers.copy_into_snowflake import CopyFromEx
 from airflow.sdk import TaskGroup
 
 from include.shopstream.config import (
+    PARTITION_DS,
     RAW_FILE_FORMAT,
     RAW_SCHEMA,
     RAW_STAGE,
@@ -63,7 +64,7 @@ def load_group(table: SourceTable) -> TaskGroup:
             table=table.raw_table,
             stage=f"{SNOWFLAKE_DATABASE}.{RAW_STAGE}",
             prefix=f"{table.name}/",
-            files=[s3_partition(table.name, "{{ ds }}")],
+            files=[s3_partition(table.name, PARTITION_DS)],
             file_format=f"(format_name = '{SNOWFLAKE_DATABASE}.{RAW_FILE_FORMAT}')",
             copy_options="match_by_column_name = case_insensitive force = true on_error = abort_statement",
         )

@@ -13,6 +13,7 @@ from cosmos import (
     ProfileConfig,
     ProjectConfig,
     RenderConfig,
+    SourceRenderingBehavior,
     TestBehavior,
 )
 from cosmos.profiles import SnowflakeEncryptedPrivateKeyPemProfileMapping
@@ -32,7 +33,8 @@ def dbt_task_group() -> DbtTaskGroup:
 
     Each model gets a run task and a test task after it (AFTER_EACH), so a failed model fails only
     its own task and its descendants, and clearing it re-runs its lineage only. Tests with several
-    parents (relationships) get a task of their own that waits for all of them.
+    parents (relationships) get a task of their own that waits for all of them. Each source table
+    gets a task checking its freshness and running its tests before the models that read it.
     """
     return DbtTaskGroup(
         group_id="dbt",
@@ -59,6 +61,8 @@ def dbt_task_group() -> DbtTaskGroup:
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
             should_detach_multiple_parents_tests=True,
+            # Sources become tasks too (freshness and their tests), so RAW is checked before staging.
+            source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
         ),
         operator_args={"install_deps": False},
     )

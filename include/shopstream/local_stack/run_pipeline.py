@@ -2,8 +2,9 @@
 
 Runs in the stack's environment (``local_stack exec``) once the stack is up:
 1. fills the source with the Faker generator if it is empty;
-2. runs ``airflow dags test shopstream_elt <ds>``: every task runs for real through the Airflow
-   connections, and the run is stored in the metadata DB, where ``make ui`` shows it;
+2. runs ``airflow dags test shopstream_elt <ds + 1>``: a manual run covers the day before its logical
+   date, so this run loads day ``ds``. Every task runs for real through the Airflow connections, and
+   the run is stored in the metadata DB, where ``make ui`` shows it;
 3. prints the rows of every layer, the time it took and where to look.
 
 The emulators keep their data in memory, so after a restart S3 and the warehouse are empty while
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from include.shopstream.config import POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCH
 from include.shopstream.layer_counts import LayerCounts, all_counts, warehouse_counts
 
 DAG_ID = "shopstream_elt"
+_END_TASK = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 
 
 def _airflow(*args: str, log: Path | None = None) -> int:
@@ -39,8 +42,10 @@ def _airflow(*args: str, log: Path | None = None) -> int:
         assert proc.stdout is not None
         for line in proc.stdout:
             out.write(line)
-            if "[DAG TEST]" in line and ("end task" in line or "running task" in line):
-                print("  " + line.split("[DAG TEST]", 1)[1].strip(), flush=True)
+            if done := _END_TASK.search(line):
+                print(f"  done  {done.group(1)}", flush=True)
+            elif "Task failed" in line or "marking task as UP_FOR_RETRY" in line.lower():
+                print(f"  FAIL  {line.strip()[:200]}", flush=True)
     return proc.returncode
 
 
@@ -63,16 +68,20 @@ def generate_source(orders: int, days: int, end: date) -> None:
     )
 
 
+def logical_date(ds: str) -> datetime:
+    """The logical date of the manual run whose data interval is the day ``ds``."""
+    return datetime.fromisoformat(ds).replace(tzinfo=timezone.utc) + timedelta(days=1)
+
+
 def previous_conf(ds: str) -> dict:
     """The conf of the recorded run of ``ds``, so that a re-run replays the same extraction."""
     from airflow.models import DagRun
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    logical_date = datetime.fromisoformat(ds).replace(tzinfo=timezone.utc)
     with create_session() as session:
         conf = session.scalar(
-            select(DagRun.conf).where(DagRun.dag_id == DAG_ID, DagRun.logical_date == logical_date)
+            select(DagRun.conf).where(DagRun.dag_id == DAG_ID, DagRun.logical_date == logical_date(ds))
         )
     return dict(conf or {})
 
@@ -82,10 +91,9 @@ def run_state(ds: str) -> str | None:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    logical_date = datetime.fromisoformat(ds).replace(tzinfo=timezone.utc)
     with create_session() as session:
         state = session.scalar(
-            select(DagRun.state).where(DagRun.dag_id == DAG_ID, DagRun.logical_date == logical_date)
+            select(DagRun.state).where(DagRun.dag_id == DAG_ID, DagRun.logical_date == logical_date(ds))
         )
     return str(state) if state else None
 
@@ -115,7 +123,7 @@ def _fmt(value: int | None) -> str:
 def main() -> int:
     yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="logical date, YYYY-MM-DD")
+    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="the day to load, YYYY-MM-DD")
     parser.add_argument("--orders", type=int, default=2000, help="orders to generate into an empty source")
     parser.add_argument("--days", type=int, default=30, help="days of history to generate")
     args = parser.parse_args()
@@ -132,7 +140,7 @@ def main() -> int:
     log = Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"dags_test_{ds}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     print(f"Running {DAG_ID} for {ds} ({mode}); full log: {log}", flush=True)
-    _airflow("dags", "test", DAG_ID, ds, "--conf", json.dumps(conf), log=log)
+    _airflow("dags", "test", DAG_ID, logical_date(ds).isoformat(), "--conf", json.dumps(conf), log=log)
     state = run_state(ds)
     elapsed = time.monotonic() - started
 

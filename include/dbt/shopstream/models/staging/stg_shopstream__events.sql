@@ -39,11 +39,14 @@ renamed as (
         ---------- text
         lower(trim(event_type))::varchar as event_type,
 
-        ---------- payload: the raw document and the attributes used downstream
+        ---------- payload: the raw document and its common attributes (absent -> null)
         payload_json as payload,
         payload_json:device::varchar as device,
         payload_json:url::varchar as page_url,
+        payload_json:referrer::varchar as referrer,
+        payload_json:query::varchar as search_query,
         payload_json:product_id::number(38, 0) as product_id,
+        payload_json:order_id::number(38, 0) as order_id,
 
         ---------- timestamps (UTC)
         occurred_at::timestamp_ntz as occurred_at,
