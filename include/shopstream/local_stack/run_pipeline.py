@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import subprocess
@@ -129,6 +130,8 @@ def main() -> int:
     args = parser.parse_args()
     ds = args.ds.isoformat()
     started = time.monotonic()
+    # The hooks log every statement at INFO: useful in task logs, noise in this summary.
+    logging.getLogger("airflow").setLevel(logging.WARNING)
 
     if _airflow("db", "migrate", log=Path(os.environ["AIRFLOW_HOME"]) / "db_migrate.log") != 0:
         print(f"error: airflow db migrate failed, see {os.environ['AIRFLOW_HOME']}/db_migrate.log", file=sys.stderr)

@@ -1,0 +1,47 @@
+"""The embedded stack for the integration tests: started once per session, stopped at the end.
+
+It is the tests' own stack (see tests/conftest.py), so stopping it loses nothing of `make run`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from include.shopstream.local_stack import stack
+from include.shopstream.local_stack.settings import StackSettings
+from tests.conftest import TEST_STACK
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+GENERATOR_TEST_DB = "shopstream_generator_test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_stack() -> Iterator[StackSettings]:
+    for line in stack.start(TEST_STACK):
+        print(line)
+    migrate = subprocess.run([AIRFLOW, "db", "migrate"], capture_output=True, text=True, check=False)
+    assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+    yield TEST_STACK
+    for line in stack.stop(TEST_STACK):
+        print(line)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generator_test_database(embedded_stack: StackSettings) -> Iterator[None]:
+    """The generator's own tests truncate their database: give them one apart from the pipeline's."""
+    server = f"host={embedded_stack.host} port={embedded_stack.postgres_port} user=postgres"
+    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (GENERATOR_TEST_DB,)).fetchone():
+            conn.execute(f"create database {GENERATOR_TEST_DB}")
+    previous = os.environ.get("SHOPSTREAM_PG_DSN")
+    os.environ["SHOPSTREAM_PG_DSN"] = f"{server} dbname={GENERATOR_TEST_DB}"
+    yield
+    if previous is not None:
+        os.environ["SHOPSTREAM_PG_DSN"] = previous
