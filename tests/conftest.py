@@ -16,8 +16,8 @@ os.environ.setdefault("SHOPSTREAM_PG_PORT", "56432")
 os.environ.setdefault("SHOPSTREAM_S3_PORT", "56500")
 os.environ.setdefault("SHOPSTREAM_SNOWFLAKE_PORT", "56443")
 
-from include.shopstream.local_stack.environment import stack_environment  # noqa: E402
-from include.shopstream.local_stack.settings import StackSettings  # noqa: E402
+from include.shopstream.local_stack.environment import stack_environment
+from include.shopstream.local_stack.settings import StackSettings
 
 TEST_STACK = StackSettings.from_env()
 os.environ.update(stack_environment(TEST_STACK))

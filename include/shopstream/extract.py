@@ -6,9 +6,9 @@ from airflow.providers.amazon.aws.transfers.sql_to_s3 import SqlToS3Operator
 
 from include.shopstream.config import (
     AWS_CONN_ID,
+    PARTITION_DS,
     POSTGRES_CONN_ID,
     S3_BUCKET,
-    PARTITION_DS,
     SOURCE_SCHEMA,
     SourceTable,
     s3_key,

@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from include.shopstream.config import POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCHEMA
@@ -71,7 +71,7 @@ def generate_source(orders: int, days: int, end: date) -> None:
 
 def logical_date(ds: str) -> datetime:
     """The logical date of the manual run whose data interval is the day ``ds``."""
-    return datetime.fromisoformat(ds).replace(tzinfo=timezone.utc) + timedelta(days=1)
+    return datetime.fromisoformat(ds).replace(tzinfo=UTC) + timedelta(days=1)
 
 
 def previous_conf(ds: str) -> dict:
@@ -122,7 +122,7 @@ def _fmt(value: int | None) -> str:
 
 
 def main() -> int:
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="the day to load, YYYY-MM-DD")
     parser.add_argument("--orders", type=int, default=2000, help="orders to generate into an empty source")
