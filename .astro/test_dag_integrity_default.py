@@ -1,18 +1,18 @@
 """Test the validity of all DAGs. **USED BY DEV PARSE COMMAND DO NOT EDIT**"""
 
 # The Astro CLI's default DAG integrity test (astro-cli, airflow/include/airflow3/dagintegritytestdefault.py),
-# run by `astro dev parse` and `astro dev pytest`. Changed only where Airflow 3.3 needs it, each marked
+# run by `astro dev parse` and `astro dev pytest`. Changed where Airflow 3.3 needs it, each marked
 # "Airflow 3.3:": DagBag moved to airflow.dag_processing.dagbag and lost include_examples; DAG code
-# reads hooks and Variables through airflow.sdk, so the mocks patch those too. The project's own
-# integrity tests are tests/dags/.
+# reads hooks and Variables through airflow.sdk, so the mocks patch those too. Otherwise only the
+# project's lint rules (import order) and the exceptions file, now read stripped and optional.
+# The project's own integrity tests are tests/dags/.
 
-from contextlib import contextmanager
 import logging
 import os
+from contextlib import contextmanager
 
 import pytest
-
-from airflow.models import Variable, Connection
+from airflow.models import Connection, Variable
 from airflow.utils.db import initdb
 
 try:  # Airflow 3.3: the SDK's BaseHook (airflow.hooks.base.BaseHook is a deprecated alias of it)
@@ -57,9 +57,7 @@ def os_getenv_monkeypatch(key: str, *args, **kwargs):
     if args:
         default = args[0]  # os.getenv should get at most 1 arg after the key
     if kwargs:
-        default = kwargs.get(
-            "default", None
-        )  # and sometimes kwarg if people are using the sig
+        default = kwargs.get("default")  # and sometimes kwarg if people are using the sig
 
     env_value = os.environ.get(key, None)
 
@@ -157,7 +155,7 @@ def test_file_imports(rel_path, rv):
     """Test for import errors on a file"""
     exceptions = []
     if os.path.exists(".astro/dag_integrity_exceptions.txt"):
-        with open(".astro/dag_integrity_exceptions.txt", "r") as f:
+        with open(".astro/dag_integrity_exceptions.txt") as f:
             # stripped, so that a listed path matches without its newline
             exceptions = [line.strip() for line in f]
     print(f"Exceptions: {exceptions}")
