@@ -2,6 +2,12 @@
 
     python -m include.data_gen --orders 2000 --days 30 --end-date 2026-11-26 --seed 42 [--reset]
     python -m include.data_gen --orders 2000 --dry-run
+    python -m include.data_gen --next-day [--day 2026-11-26] [--orders N] --seed 42
+
+History mode (default) refuses a database whose tables hold rows unless ``--reset`` (which empties the
+six tables, named as such). ``--next-day`` simulates one more day in a database that holds a history
+(see include/data_gen/next_day.py) and refuses an empty one. ``--dirty-rate R`` (default 0: clean)
+injects the documented dirty-data kinds (include/data_gen/generator.py, docs/data_generator.md).
 
 The database comes from the environment (``SHOPSTREAM_PG_DSN``, else ``AIRFLOW_CONN_POSTGRES_SHOPSTREAM``).
 Exit codes: 0 loaded; 2 bad options, refused (tables not empty), no or unreachable database;
@@ -20,6 +26,7 @@ import psycopg
 from include.data_gen.dsn import AIRFLOW_CONN_ENV, DSN_ENV, DsnError, resolve_conninfo
 from include.data_gen.generator import DEFAULT_BATCH_SIZE, GeneratorOptions, OltpGenerator
 from include.data_gen.loader import LoadError, load
+from include.data_gen.next_day import simulate_next_day
 
 
 def positive_int(text: str) -> int:
@@ -41,6 +48,17 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def dirty_rate(text: str) -> float:
+    """argparse type: a probability in [0, 0.5]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"must be within [0, 0.5], got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's options; sizes other than orders derive from it (see GeneratorOptions)."""
     parser = argparse.ArgumentParser(
@@ -50,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
             f"into PostgreSQL with COPY. The database comes from ${DSN_ENV}, else ${AIRFLOW_CONN_ENV}."
         ),
     )
-    parser.add_argument("--orders", type=positive_int, default=2000, help="orders to generate (default 2000)")
+    parser.add_argument(
+        "--orders",
+        type=positive_int,
+        default=None,
+        help="orders to generate (history: default 2000; --next-day: default the recent daily average)",
+    )
     parser.add_argument("--days", type=positive_int, default=30, help="days of history (default 30)")
     parser.add_argument(
         "--end-date",
@@ -60,20 +83,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
-        "--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, help="rows per COPY batch"
+        "--dirty-rate",
+        type=dirty_rate,
+        default=0.0,
+        help="probability of each dirty-data kind per eligible row, within [0, 0.5] (default 0: clean)",
     )
+    parser.add_argument(
+        "--day", type=iso_date, default=None, help="with --next-day: the day to simulate (default: the next one)"
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, help="rows per COPY batch")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--reset", action="store_true", help="truncate the six oltp tables (restart identity) before loading"
     )
-    mode.add_argument("--append", action="store_true", help="not supported yet (ids would collide)")
+    mode.add_argument("--append", action="store_true", help="not supported for a history: use --next-day")
+    mode.add_argument(
+        "--next-day",
+        action="store_true",
+        help="simulate the day after the latest day in the database (inserts and updates stamped in that day)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the row counts, do not connect")
     return parser
 
 
 def options_from_args(args: argparse.Namespace) -> GeneratorOptions:
     end = args.end_date or datetime.now(UTC).date()
-    return GeneratorOptions(orders=args.orders, days=args.days, end_date=end, seed=args.seed)
+    return GeneratorOptions(
+        orders=args.orders or 2000, days=args.days, end_date=end, seed=args.seed, dirty_rate=args.dirty_rate
+    )
 
 
 def dry_run(options: GeneratorOptions) -> int:
@@ -91,7 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.append:
-        parser.error("--append is not supported yet: generated ids start at 1 and would collide; use --reset")
+        parser.error(
+            "--append is not supported yet for a history (its ids start at 1 and would collide): "
+            "use --next-day to add a day, or --reset to replace"
+        )
+    if args.day and not args.next_day:
+        parser.error("--day only applies with --next-day (a history's last day is --end-date minus one)")
+    if args.next_day:
+        if args.dry_run:
+            parser.error("--dry-run applies to a history only")
+        return next_day(args)
     options = options_from_args(args)
     if args.dry_run:
         return dry_run(options)
@@ -102,6 +148,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except psycopg.Error as exc:
         print(f"error: PostgreSQL failed during the load, nothing committed: {exc}".rstrip(), file=sys.stderr)
+        return 1
+    print(report.format())
+    return 0
+
+
+def next_day(args: argparse.Namespace) -> int:
+    try:
+        report = simulate_next_day(
+            resolve_conninfo(), seed=args.seed, day=args.day, orders=args.orders, dirty_rate=args.dirty_rate
+        )
+    except (DsnError, LoadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:
+        print(f"error: PostgreSQL failed, nothing committed: {exc}".rstrip(), file=sys.stderr)
         return 1
     print(report.format())
     return 0

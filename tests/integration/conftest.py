@@ -24,13 +24,16 @@ GENERATOR_TEST_DB = "shopstream_generator_test"
 
 @pytest.fixture(scope="session", autouse=True)
 def embedded_stack() -> Iterator[StackSettings]:
+    """Start the test stack unless it runs already; stop it at the end only if this session started it."""
+    already_running = all(": running" in line for line in stack.status(TEST_STACK))
     for line in stack.start(TEST_STACK):
         print(line)
     migrate = subprocess.run([AIRFLOW, "db", "migrate"], capture_output=True, text=True, check=False)
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     yield TEST_STACK
-    for line in stack.stop(TEST_STACK):
-        print(line)
+    if not already_running:
+        for line in stack.stop(TEST_STACK):
+            print(line)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -178,9 +178,7 @@ def test_old_orders_mostly_delivered(data: dict[str, list[dict[str, Any]]]) -> N
 # --- allowed values ---------------------------------------------------------------------------------
 
 
-def test_values_allowed_by_ddl(
-    data: dict[str, list[dict[str, Any]]], ddl_checks: dict[str, set[str]]
-) -> None:
+def test_values_allowed_by_ddl(data: dict[str, list[dict[str, Any]]], ddl_checks: dict[str, set[str]]) -> None:
     assert {
         "order_status",
         "payment_method",
@@ -308,3 +306,165 @@ def test_dsn_missing_names_both_variables() -> None:
 def test_dsn_rejects_other_conn_type() -> None:
     with pytest.raises(DsnError):
         resolve_conninfo({AIRFLOW_CONN_ENV: "mysql://u:p@h/db"})
+
+
+# --- byte-identical data, lifecycles, distributions, dirty data (issue 3) ---------------------------
+
+YEAR = GeneratorOptions(orders=6000, days=364, end_date=date(2026, 12, 28), seed=9)
+
+
+@pytest.fixture(scope="module")
+def year() -> dict[str, list[dict[str, Any]]]:
+    generator = OltpGenerator(YEAR)
+    return {t: list(dict_rows(generator, t)) for t in ("users", "products", "orders", "order_items")}
+
+
+def test_checksums_are_byte_identical_per_table() -> None:
+    """Two generators, same options: the same SHA-256 of every table's binary COPY bytes."""
+    first, second = OltpGenerator(OPTIONS).checksums(), OltpGenerator(OPTIONS).checksums()
+    assert first == second and set(first) == {t.name for t in TABLES}
+
+
+def test_history_statuses_follow_their_lifecycle(data: dict[str, list[dict[str, Any]]]) -> None:
+    """Every status is reachable from pending along ORDER_TRANSITIONS, and its last change came at least the
+    minimum delay of that step after the order (a shipped order was not shipped a minute after payment)."""
+    from include.data_gen.generator import (
+        CRM_STATUS_DELAY,
+        CRM_STATUS_FALLBACK,
+        CRM_TRANSITIONS,
+        ORDER_STATUS_DELAY,
+        ORDER_STATUS_FALLBACK,
+        ORDER_TRANSITIONS,
+    )
+
+    for status, previous in ORDER_STATUS_FALLBACK.items():
+        assert status in ORDER_TRANSITIONS[previous]
+    for status, previous in CRM_STATUS_FALLBACK.items():
+        assert status in CRM_TRANSITIONS[previous]
+    for rows, delays, status_col in (
+        (data["orders"], ORDER_STATUS_DELAY, "order_status"),
+        (data["crm_contacts"], CRM_STATUS_DELAY, "contact_status"),
+    ):
+        for row in rows:
+            low, high = delays[row[status_col]]
+            waited = (row["updated_at"] - row["created_at"]).total_seconds()
+            assert low - 1e-3 <= waited <= high + 1e-3 or (high == 0 and waited == 0), row
+
+
+def test_distributions_within_tolerance(year: dict[str, list[dict[str, Any]]]) -> None:
+    """Stated tolerances, on a one-year history of 6,000 orders (seed 9)."""
+    from collections import Counter
+
+    from include.data_gen.generator import CATEGORY_BY_NAME, LOCALES, MEAN_ITEMS_PER_ORDER
+
+    orders, users, items = year["orders"], year["users"], year["order_items"]
+    # Countries: each within 6 percentage points of its configured share (~3 standard deviations).
+    total_weight = sum(loc.weight for loc in LOCALES)
+    countries = Counter(u["country_code"] for u in users)
+    for loc in LOCALES:
+        assert abs(countries[loc.country_code] / len(users) - loc.weight / total_weight) < 0.06, loc
+    # Weekly rhythm: a weekend day has 10% to 35% more orders than a weekday (configured: ~21%).
+    by_weekday = Counter(o["ordered_at"].weekday() for o in orders)
+    weekend, weekday = (by_weekday[5] + by_weekday[6]) / 2, sum(by_weekday[d] for d in range(5)) / 5
+    assert 1.10 <= weekend / weekday <= 1.35, by_weekday
+    # Season: December's daily volume beats February's by at least 40% (configured 1.45 / 0.85 plus growth).
+    by_month = Counter(o["ordered_at"].month for o in orders)
+    assert by_month[12] / 28 > 1.4 * by_month[2] / 28
+    # Hour of day: the 18-22 h UTC evening holds more orders than 0-6 h, by at least three times.
+    by_hour = Counter(o["ordered_at"].hour for o in orders)
+    assert sum(by_hour[h] for h in range(18, 22)) > 3 * sum(by_hour[h] for h in range(0, 6))
+    # Basket: mean lines per order within 0.1 of the configured mean (2.12).
+    assert abs(len(items) / len(orders) - MEAN_ITEMS_PER_ORDER) < 0.1
+    # Repeat customers with a long tail: >= 30% of buyers ordered twice or more; the top 10% of buyers
+    # place at least 30% of the orders.
+    per_user = sorted(Counter(o["user_id"] for o in orders).values(), reverse=True)
+    assert sum(n >= 2 for n in per_user) / len(per_user) >= 0.3
+    assert sum(per_user[: len(per_user) // 10]) / len(orders) >= 0.3
+    # Prices: each product within its category's range.
+    for product in year["products"]:
+        cat = CATEGORY_BY_NAME[product["category"]]
+        assert cat.min_price - 1 <= product["unit_price"] <= cat.max_price, product
+
+
+def test_clean_by_default(data: dict[str, list[dict[str, Any]]]) -> None:
+    assert OPTIONS.dirty_rate == 0.0
+    emails = [u["email"] for u in data["users"]]
+    assert len({e.strip().lower() for e in emails}) == len(emails)
+    assert all(u["first_name"].strip() and u["last_name"].strip() for u in data["users"])
+    assert all("device" in e["payload"] for e in data["events"])
+    assert all(e["occurred_at"] <= e["created_at"] for e in data["events"])
+
+
+DIRTY_RATE = 0.05
+
+
+@pytest.fixture(scope="module")
+def dirty() -> dict[str, list[dict[str, Any]]]:
+    options = GeneratorOptions(orders=4000, days=30, end_date=END, seed=42, dirty_rate=DIRTY_RATE)
+    generator = OltpGenerator(options)
+    return {t: list(dict_rows(generator, t)) for t in ("users", "events")}
+
+
+def test_each_dirty_kind_at_its_rate(dirty: dict[str, list[dict[str, Any]]]) -> None:
+    """Each kind within 4 standard deviations of the configured rate (5%), and still valid data."""
+    users, events = dirty["users"], dirty["events"]
+
+    def near(count: int, n: int) -> bool:
+        sd = (DIRTY_RATE * (1 - DIRTY_RATE) / n) ** 0.5
+        return abs(count / n - DIRTY_RATE) < 4 * sd
+
+    seen: set[str] = set()
+    duplicates = 0
+    for user in users:
+        key = user["email"].strip().lower()
+        duplicates += key in seen
+        seen.add(key)
+    assert near(duplicates, len(users) - 1), duplicates  # (a)
+    duplicated = [u["email"] for u in users if u["email"] != u["email"].strip().lower()]
+    assert duplicated and all("@" in e for e in duplicated)
+    blank = sum(not u["first_name"].strip() or not u["last_name"].strip() for u in users)
+    assert near(blank, len(users) - 1), blank  # (b)
+    assert all(u["first_name"] is not None and u["last_name"] is not None for u in users)
+    missing = sum("device" not in e["payload"] for e in events)
+    assert near(missing, len(events)), missing  # (c)
+    future = sum((e["occurred_at"] - e["created_at"]).total_seconds() > 3600 for e in events)
+    assert near(future, len(events)), future  # (d)
+
+
+def test_dirty_rate_changes_only_dirty_rows() -> None:
+    clean = OltpGenerator(OPTIONS).checksums()
+    dirty_sums = OltpGenerator(GeneratorOptions(orders=600, days=30, end_date=END, seed=42, dirty_rate=0.1)).checksums()
+    for table in ("products", "orders", "order_items"):
+        assert clean[table] == dirty_sums[table], table
+    assert clean["users"] != dirty_sums["users"] and clean["events"] != dirty_sums["events"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--dirty-rate", "-0.1"], ["--dirty-rate", "0.9"], ["--dirty-rate", "x"], ["--day", "2026-02-30"]],
+)
+def test_bad_new_options_rejected(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(argv)
+    assert exc.value.code == 2
+
+
+def test_day_needs_next_day(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--day", "2026-11-27"])
+    assert exc.value.code == 2 and "--next-day" in capsys.readouterr().err
+
+
+def test_next_day_and_reset_are_exclusive() -> None:
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--next-day", "--reset"])
+    assert exc.value.code == 2
+
+
+def test_binary_money_encoding_matches_postgres_layout() -> None:
+    from include.data_gen.encoding import encode_money
+
+    # numeric 123.45: 2 digits (0x007b = 123, 0x1194 = 4500), weight 0, sign +, dscale 2.
+    assert encode_money(12345).hex() == "0000000c0002000000000002007b1194"
+    assert encode_money(1).hex() == "0000000a0001ffff000000020064"  # 0.01
+    assert encode_money(0).hex() == "000000080000000000000002"

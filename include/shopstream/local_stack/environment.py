@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
                 f"host={settings.host} port={settings.postgres_port} user={PG_USER} dbname={SOURCE_DATABASE}"
             ),
             "NO_PROXY": "127.0.0.1,localhost",
+            # `airflow standalone` starts its components as `airflow ...` found on PATH.
+            "PATH": f"{settings.venvs_dir / 'airflow' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
     return env
