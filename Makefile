@@ -16,6 +16,7 @@ MANIFEST := $(DBT_DIR)/target/manifest.json
 STACK := PYTHONPATH=$(CURDIR) $(AIRFLOW_PY) -m include.shopstream.local_stack
 IN_STACK := $(STACK) exec --
 DS ?=
+DAYS ?= 1
 ORDERS ?= 2000
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
@@ -54,7 +55,7 @@ up: install
 	$(STACK) start
 
 run: up manifest
-	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --orders $(ORDERS)
+	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --days $(DAYS) --orders $(ORDERS)
 
 test: install manifest
 	$(AIRFLOW_PY) -m pytest

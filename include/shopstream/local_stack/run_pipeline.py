@@ -7,6 +7,10 @@ Runs in the stack's environment (``local_stack exec``) once the stack is up:
    the run is stored in the metadata DB, where ``make ui`` shows it;
 3. prints the rows of every layer, the time it took and where to look.
 
+With ``--days N`` it runs N consecutive days ending with ``ds``: the history ends before the first,
+and each later day is first simulated in the source (DAG shopstream_source_simulator: new rows,
+status and price changes), so the daily runs and the snapshots have real changes to capture.
+
 The emulators keep their data in memory, so after a restart S3 and the warehouse are empty while
 PostgreSQL still holds the source: an empty RAW layer triggers a full-history extraction. A re-run of
 the same day replays that day's run with the conf it had, so it changes no row anywhere.
@@ -29,6 +33,7 @@ from include.shopstream.config import POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCH
 from include.shopstream.layer_counts import LayerCounts, all_counts, warehouse_counts
 
 DAG_ID = "shopstream_elt"
+SIMULATOR_DAG_ID = "shopstream_source_simulator"
 _END_TASK = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 
 
@@ -74,6 +79,27 @@ def logical_date(ds: str) -> datetime:
     return datetime.fromisoformat(ds).replace(tzinfo=UTC) + timedelta(days=1)
 
 
+def run_day(ds: str) -> str | None:
+    """One day of shopstream_elt, recorded in the metadata DB; returns the run's state."""
+    conf = {"full_history": needs_full_history(ds)}
+    mode = "full history" if conf["full_history"] else "changes of the day"
+    log = Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"dags_test_{ds}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Running {DAG_ID} for {ds} ({mode}); full log: {log}", flush=True)
+    _airflow("dags", "test", DAG_ID, logical_date(ds).isoformat(), "--conf", json.dumps(conf), log=log)
+    return run_state(DAG_ID, ds)
+
+
+def simulate_day(ds: str) -> None:
+    """Simulate day ``ds`` in the source (skipped by the DAG when the source already has it)."""
+    log = Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"simulator_{ds}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Simulating {ds} in the source ({SIMULATOR_DAG_ID}); log: {log}", flush=True)
+    _airflow("dags", "test", SIMULATOR_DAG_ID, logical_date(ds).isoformat(), log=log)
+    if run_state(SIMULATOR_DAG_ID, ds) != "success":
+        raise RuntimeError(f"{SIMULATOR_DAG_ID} failed for {ds}: see {log}")
+
+
 def previous_conf(ds: str) -> dict:
     """The conf of the recorded run of ``ds``, so that a re-run replays the same extraction."""
     from airflow.models import DagRun
@@ -87,14 +113,14 @@ def previous_conf(ds: str) -> dict:
     return dict(conf or {})
 
 
-def run_state(ds: str) -> str | None:
+def run_state(dag_id: str, ds: str) -> str | None:
     from airflow.models import DagRun
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
         state = session.scalar(
-            select(DagRun.state).where(DagRun.dag_id == DAG_ID, DagRun.logical_date == logical_date(ds))
+            select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date(ds))
         )
     return str(state) if state else None
 
@@ -126,9 +152,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="the day to load, YYYY-MM-DD")
     parser.add_argument("--orders", type=int, default=2000, help="orders to generate into an empty source")
-    parser.add_argument("--days", type=int, default=30, help="days of history to generate")
+    parser.add_argument("--history-days", type=int, default=30, help="days of history to generate")
+    parser.add_argument("--days", type=int, default=1, help="consecutive days to run, ending with --ds")
     args = parser.parse_args()
+    if args.days < 1 or args.history_days < 1 or args.orders < 1:
+        parser.error("--days, --history-days and --orders must be positive")
     ds = args.ds.isoformat()
+    first_day = args.ds - timedelta(days=args.days - 1)
     started = time.monotonic()
     # The hooks log every statement at INFO: useful in task logs, noise in this summary.
     logging.getLogger("airflow").setLevel(logging.WARNING)
@@ -137,21 +167,22 @@ def main() -> int:
         print(f"error: airflow db migrate failed, see {os.environ['AIRFLOW_HOME']}/db_migrate.log", file=sys.stderr)
         return 1
     if source_is_empty():
-        generate_source(args.orders, args.days, args.ds + timedelta(days=1))
-    conf = {"full_history": needs_full_history(ds)}
-    mode = "full history" if conf["full_history"] else "changes of the day"
-    log = Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"dags_test_{ds}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print(f"Running {DAG_ID} for {ds} ({mode}); full log: {log}", flush=True)
-    _airflow("dags", "test", DAG_ID, logical_date(ds).isoformat(), "--conf", json.dumps(conf), log=log)
-    state = run_state(ds)
+        generate_source(args.orders, args.history_days, first_day + timedelta(days=1))
+    state: str | None = None
+    for offset in range(args.days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        if offset > 0:
+            simulate_day(day)
+        state = run_day(day)
+        if state != "success":
+            break
     elapsed = time.monotonic() - started
 
     print_counts(all_counts(ds), ds)
-    print(f"\nDAG run {DAG_ID} {ds}: {state} in {elapsed:.0f} s")
+    print(f"\nDAG run {DAG_ID} {ds}: {state}; {args.days} day(s) in {elapsed:.0f} s")
     print("See its per-model tasks: `make ui`, then open http://localhost:8080/dags/shopstream_elt")
     if state != "success":
-        print(f"The run did not succeed: the failed task's log is in {log}", file=sys.stderr)
+        print(f"The run did not succeed: see {os.environ['AIRFLOW_HOME']}/logs/dags_test_*.log", file=sys.stderr)
         return 1
     return 0
 
