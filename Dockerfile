@@ -25,7 +25,8 @@ ENV SHOPSTREAM_DBT_EXECUTABLE=/usr/local/airflow/dbt_venv/bin/dbt \
     SHOPSTREAM_DBT_TARGET=cloud \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
     AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING=False \
-    DBT_SEND_ANONYMOUS_USAGE_STATS=False
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False \
+    AIRFLOW__COSMOS__DBT_DOCS_PROJECTS='{"shopstream": {"dir": "/usr/local/airflow/include/dbt/shopstream/target", "index": "index.html", "name": "dbt Docs (ShopStream)"}}'
 
 # Run as the image's Airflow user so that the venv and the manifest belong to it.
 USER astro
@@ -41,4 +42,5 @@ RUN python -m venv dbt_venv && source dbt_venv/bin/activate && \
 # .dockerignore keeps the host's target/ out of the build context.
 RUN cd include/dbt/shopstream && \
     /usr/local/airflow/dbt_venv/bin/dbt parse --profiles-dir . --target embedded && \
+    /usr/local/airflow/dbt_venv/bin/dbt docs generate --no-compile --empty-catalog --profiles-dir . --target embedded && \
     test -s target/manifest.json

@@ -49,6 +49,8 @@ $(VENVS)/airflow/.installed: requirements/airflow-local.txt requirements.txt | $
 manifest: $(MANIFEST)
 $(MANIFEST): $(VENVS)/dbt/.installed $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
 	cd $(DBT_DIR) && $(DBT) parse --quiet --profiles-dir . --target embedded
+	@# The docs site Cosmos serves in the Airflow UI; the catalog needs a warehouse, so it starts empty.
+	cd $(DBT_DIR) && $(DBT) docs generate --quiet --no-compile --empty-catalog --profiles-dir . --target embedded
 	touch $@
 
 up: install

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from include.shopstream.config import (
     AWS_CONN_ID,
+    DBT_PROJECT_DIR,
     POSTGRES_CONN_ID,
     PROJECT_ROOT,
     SNOWFLAKE_CONN_ID,
@@ -109,6 +110,11 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING": "False",
+            # The dbt docs in the Airflow UI (Cosmos' Airflow 3 plugin reads only this setting).
+            "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
+                {"shopstream": {"dir": str(DBT_PROJECT_DIR / "target"), "index": "index.html",
+                                "name": "dbt Docs (ShopStream)"}}
+            ),
             "PYTHONPATH": str(PROJECT_ROOT),
             "SHOPSTREAM_DBT_EXECUTABLE": str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
             "SHOPSTREAM_DBT_TARGET": "embedded",

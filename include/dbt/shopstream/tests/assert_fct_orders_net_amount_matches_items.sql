@@ -6,7 +6,10 @@ with
 
 orders as (
 
-    select order_id, net_amount from {{ ref('fct_orders') }}
+    select
+        order_id,
+        net_amount
+    from {{ ref('fct_orders') }}
 
 ),
 

@@ -21,7 +21,8 @@ item_totals as (
         sum(quantity) as total_quantity,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
-        sum(net_amount) as net_amount
+        sum(net_amount) as net_amount,
+        max(updated_at) as items_updated_at
 
     from order_items
     group by order_id
@@ -37,7 +38,8 @@ order_totals as (
         coalesce(item_totals.total_quantity, 0)::number(38, 0) as total_quantity,
         coalesce(item_totals.gross_amount, 0)::number(12, 2) as gross_amount,
         coalesce(item_totals.discount_amount, 0)::number(12, 2) as discount_amount,
-        coalesce(item_totals.net_amount, 0)::number(12, 2) as net_amount
+        coalesce(item_totals.net_amount, 0)::number(12, 2) as net_amount,
+        item_totals.items_updated_at
 
     from orders
     left join item_totals

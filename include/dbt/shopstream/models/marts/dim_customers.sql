@@ -1,81 +1,33 @@
+-- SCD type 2 customer dimension: one row per version of a user, from the snap_users snapshot.
 with
 
-users as (
+versions as (
 
-    select * from {{ ref('stg_shopstream__users') }}
-
-),
-
-orders as (
-
-    select * from {{ ref('stg_shopstream__orders') }}
-
-),
-
-order_totals as (
-
-    select * from {{ ref('int_order_totals') }}
-
-),
-
--- Which orders are revenue is the business rule of the revenue_order_statuses macro
--- (paid, shipped, delivered); fct_orders.is_revenue uses the same macro.
-orders_with_totals as (
-
-    select
-        orders.order_id,
-        orders.user_id,
-        orders.ordered_at,
-        {{ is_revenue_status('orders.order_status') }} as is_revenue,
-        order_totals.net_amount
-
-    from orders
-    inner join order_totals
-        on orders.order_id = order_totals.order_id
-
-),
-
-customer_orders as (
-
-    select
-        user_id,
-        min(ordered_at)::date as first_order_date,
-        max(ordered_at)::date as last_order_date,
-        count(*) as order_count,
-        count_if(is_revenue) as revenue_order_count,
-        sum(iff(is_revenue, net_amount, 0)) as lifetime_net_revenue
-
-    from orders_with_totals
-    group by user_id
+    select * from {{ ref('snap_users') }}
 
 ),
 
 final as (
 
     select
-        ---------- keys
-        users.user_id,
+        dbt_scd_id::varchar as customer_sk,
+        user_id::number(38, 0) as user_id,
+        email::varchar as email,
+        full_name::varchar as full_name,
+        country_code::varchar(2) as country_code,
+        city::varchar as city,
+        signup_channel::varchar as signup_channel,
+        -- The first version known is extended back to the user's creation, so every order of the
+        -- user finds the version valid when it was placed.
+        iff(
+            row_number() over (partition by user_id order by dbt_valid_from) = 1,
+            least(created_at, dbt_valid_from),
+            dbt_valid_from
+        )::timestamp_ntz as valid_from,
+        coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
+        dbt_valid_to is null as is_current
 
-        ---------- attributes
-        users.email,
-        users.first_name,
-        users.last_name,
-        users.country_code,
-        users.city,
-        users.signup_channel,
-        users.created_at as signed_up_at,
-
-        ---------- orders
-        customer_orders.first_order_date,
-        customer_orders.last_order_date,
-        coalesce(customer_orders.order_count, 0)::number(38, 0) as order_count,
-        coalesce(customer_orders.revenue_order_count, 0)::number(38, 0) as revenue_order_count,
-        coalesce(customer_orders.lifetime_net_revenue, 0)::number(12, 2) as lifetime_net_revenue,
-        coalesce(customer_orders.order_count, 0) > 0 as has_ordered
-
-    from users
-    left join customer_orders
-        on users.user_id = customer_orders.user_id
+    from versions
 
 )
 

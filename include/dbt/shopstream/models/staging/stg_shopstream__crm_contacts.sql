@@ -25,8 +25,8 @@ renamed as (
         user_id::number(38, 0) as user_id,
 
         ---------- text
-        lower(trim(email))::varchar as email,
-        trim(phone)::varchar as phone,
+        nullif(lower(trim(email)), '')::varchar as email,
+        nullif(trim(phone), '')::varchar as phone,
         lower(trim(channel))::varchar as channel,
         trim(contact_reason)::varchar as contact_reason,
         lower(trim(contact_status))::varchar as contact_status,

@@ -47,9 +47,15 @@ renamed as (
         payload_json:query::varchar as search_query,
         payload_json:product_id::number(38, 0) as product_id,
         payload_json:order_id::number(38, 0) as order_id,
+        payload_json:quantity::number(38, 0) as quantity,
+        payload_json:results::number(38, 0) as search_results,
+        payload_json:items::number(38, 0) as cart_items,
+        payload_json:cart_value::number(12, 2) as cart_value,
+        payload_json:value::number(12, 2) as order_value,
+        payload_json:payment_method::varchar as payment_method,
 
         ---------- timestamps (UTC)
-        occurred_at::timestamp_ntz as occurred_at,
+        occurred_at::timestamp_ntz as client_occurred_at,
         created_at::timestamp_ntz as created_at,
         updated_at::timestamp_ntz as updated_at,
 
@@ -59,6 +65,25 @@ renamed as (
 
     from parsed
 
+),
+
+-- Dirty data, flagged (never dropped) and normalised: a payload without a field its event type
+-- normally carries; a client clock more than an hour ahead of the server, whose event time is
+-- replaced by the server's receipt time (created_at).
+flagged as (
+
+    select
+        *,
+        {{ is_payload_incomplete('payload', 'event_type') }} as is_payload_incomplete,
+        coalesce(client_occurred_at > dateadd(hour, 1, created_at), false) as is_future_dated,
+        iff(
+            coalesce(client_occurred_at > dateadd(hour, 1, created_at), false),
+            created_at,
+            client_occurred_at
+        ) as occurred_at
+
+    from renamed
+
 )
 
-select * from renamed
+select * from flagged

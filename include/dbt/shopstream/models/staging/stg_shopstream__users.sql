@@ -17,6 +17,7 @@ latest as (
 
 ),
 
+-- Dirty data, normalised: e-mails lower-cased and trimmed, blank strings become null.
 renamed as (
 
     select
@@ -24,11 +25,11 @@ renamed as (
         user_id::number(38, 0) as user_id,
 
         ---------- text
-        lower(trim(email))::varchar as email,
-        trim(first_name)::varchar as first_name,
-        trim(last_name)::varchar as last_name,
+        nullif(lower(trim(email)), '')::varchar as email,
+        nullif(trim(first_name), '')::varchar as first_name,
+        nullif(trim(last_name), '')::varchar as last_name,
         upper(trim(country_code))::varchar(2) as country_code,
-        trim(city)::varchar as city,
+        nullif(trim(city), '')::varchar as city,
         lower(trim(signup_channel))::varchar as signup_channel,
 
         ---------- timestamps (UTC)
@@ -41,6 +42,22 @@ renamed as (
 
     from latest
 
+),
+
+-- Dirty data, flagged (never dropped): a shared normalised e-mail, a blank name part.
+flagged as (
+
+    select
+        *,
+        nullif(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '')::varchar as full_name,
+        (
+            email is not null
+            and count(*) over (partition by email) > 1
+        ) as is_duplicate_email,
+        (first_name is null or last_name is null) as has_blank_name
+
+    from renamed
+
 )
 
-select * from renamed
+select * from flagged

@@ -1,0 +1,77 @@
+-- Revenue reconciles from staging to every mart: the net amount of the lines of revenue orders
+-- (paid, shipped, delivered) in staging equals the revenue of fct_orders, fct_order_items,
+-- mart_sales_overview, mart_product_performance and mart_customer_ltv.
+-- Returns one row per model whose total differs from staging's.
+
+with
+
+staging_lines as (
+
+    select items.net_amount
+    from {{ ref('stg_shopstream__order_items') }} as items
+    inner join {{ ref('stg_shopstream__orders') }} as orders
+        on items.order_id = orders.order_id
+    where {{ is_revenue_status('orders.order_status') }}
+
+),
+
+totals as (
+
+    select
+        'stg_shopstream__order_items' as model_name,
+        coalesce(sum(net_amount), 0) as revenue
+    from staging_lines
+
+    union all
+
+    select
+        'fct_orders' as model_name,
+        coalesce(sum(net_amount), 0) as revenue
+    from {{ ref('fct_orders') }}
+    where is_revenue
+
+    union all
+
+    select
+        'fct_order_items' as model_name,
+        coalesce(sum(net_amount), 0) as revenue
+    from {{ ref('fct_order_items') }}
+    where is_revenue
+
+    union all
+
+    select
+        'mart_sales_overview' as model_name,
+        coalesce(sum(revenue), 0) as revenue
+    from {{ ref('mart_sales_overview') }}
+
+    union all
+
+    select
+        'mart_product_performance' as model_name,
+        coalesce(sum(revenue), 0) as revenue
+    from {{ ref('mart_product_performance') }}
+
+    union all
+
+    select
+        'mart_customer_ltv' as model_name,
+        coalesce(sum(lifetime_revenue), 0) as revenue
+    from {{ ref('mart_customer_ltv') }}
+
+),
+
+expected as (
+
+    select revenue from totals
+    where model_name = 'stg_shopstream__order_items'
+
+)
+
+select
+    totals.model_name,
+    totals.revenue,
+    expected.revenue as staging_revenue
+from totals
+cross join expected
+where abs(totals.revenue - expected.revenue) > 0.001
