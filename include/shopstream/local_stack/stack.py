@@ -18,6 +18,7 @@ def servers(settings: StackSettings) -> list[ServerProcess]:
 
 def start(settings: StackSettings) -> list[str]:
     """Idempotent: servers already running are left alone; each is ready when this returns."""
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
     postgres.init_cluster(settings)
     pg, s3, snowflake = servers(settings)
     report = [pg.start()]
