@@ -324,7 +324,16 @@ class DaySimulator:
             inserts["order_items"].extend(items)
             for event in order_events(event_rng, maker, order_id, user_id, users.created[idx], created, payment, items):
                 event_id += 1
-                inserts["events"].append((event_id, *event))
+                inserts["events"].append((event_id, *self.received_today(event)))
+
+    def received_today(self, event: tuple[Any, ...]) -> tuple[Any, ...]:
+        """An event of an early-morning order's session may have happened before midnight; the server
+        receives it today at the earliest. Its server stamps (created_at, updated_at) must fall inside
+        the simulated day, or no daily extraction would ever see it: it keeps its client occurred_at."""
+        start = self.ts(0)
+        if event[5] >= start:
+            return event
+        return (*event[:5], start, start)
 
     def late_events(self, users: UserPool, max_id: int, out: list[tuple[Any, ...]]) -> None:
         """Events received today that happened yesterday (an app syncing after being offline)."""

@@ -107,6 +107,17 @@ def test_inserts_and_updates_fall_in_the_day(conn: psycopg.Connection, simulated
             assert updated > 0, f"{table.name}: no existing row updated in the day"
 
 
+def test_every_new_row_is_stamped_in_the_day(conn: psycopg.Connection, simulated: dict) -> None:
+    """A new row stamped before the day would be missed by every daily extraction."""
+    for table in TABLES:
+        outside = conn.execute(
+            f"select count(*) from oltp.{table.name} where {table.primary_key} > %s "
+            "and not (created_at >= %s and updated_at >= %s and created_at < %s and updated_at < %s)",
+            (simulated["max_ids"][table.name], DAY_START, DAY_START, DAY_END, DAY_END),
+        ).fetchone()[0]
+        assert outside == 0, f"{table.name}: {outside} new rows stamped outside the simulated day"
+
+
 def test_new_ids_continue_after_the_old_ones(conn: psycopg.Connection, simulated: dict) -> None:
     for table in TABLES:
         old_max = simulated["max_ids"][table.name]
