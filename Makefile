@@ -22,7 +22,7 @@ ORDERS ?= 2000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: install manifest up run test ui down status lint bench clean
+.PHONY: install manifest up run test ui down status lint bench report clean
 
 install: $(VENVS)/airflow/.installed $(VENVS)/dbt/.installed $(VENVS)/emulators/.installed
 
@@ -79,6 +79,12 @@ lint: install
 
 bench: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) bench/bench_dag_parse.py
+
+# rapport.pdf, the project report, printed from its HTML source by headless Chromium.
+report: docs/rapport/rapport.html
+	chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir=$(CURDIR)/.local/chromium \
+		--no-pdf-header-footer --print-to-pdf=$(CURDIR)/rapport.pdf $(CURDIR)/docs/rapport/rapport.html
 
 clean: down
 	rm -rf .local $(DBT_DIR)/target $(DBT_DIR)/logs
