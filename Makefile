@@ -22,7 +22,7 @@ ORDERS ?= 2000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: install manifest up run test ui down status lint bench report clean
+.PHONY: install manifest browser up run test ui down status lint bench report clean
 
 install: $(VENVS)/airflow/.installed $(VENVS)/dbt/.installed $(VENVS)/emulators/.installed
 
@@ -53,13 +53,20 @@ $(MANIFEST): $(VENVS)/dbt/.installed $(shell find $(DBT_DIR) -path $(DBT_DIR)/ta
 	cd $(DBT_DIR) && $(DBT) docs generate --quiet --no-compile --empty-catalog --profiles-dir . --target embedded
 	touch $@
 
+# Debian's Chromium, for the test that opens the report previews as a browser would.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "Chromium is missing (apt-get install chromium): the browser test will be skipped."
+
 up: install
 	$(STACK) start
 
 run: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --days $(DAYS) --orders $(ORDERS)
+	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.report previews --out output/report
 
-test: install manifest
+test: install manifest browser
 	$(AIRFLOW_PY) -m pytest
 
 ui: up manifest
