@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -69,7 +70,7 @@ def _data_dir(settings: StackSettings, user: str | None) -> Path:
     preferred = settings.stack_dir / "postgres"
     if user is None or _reachable_by(user, settings.stack_dir):
         return preferred
-    suffix = str(abs(hash(str(settings.stack_dir))) % 10**8)
+    suffix = hashlib.sha1(str(settings.stack_dir).encode()).hexdigest()[:10]  # stable across processes
     return Path("/var/tmp") / f"shopstream-postgres-{suffix}"
 
 
