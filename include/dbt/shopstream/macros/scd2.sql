@@ -6,3 +6,19 @@
 {% macro scd2_open_end() -%}
     '9999-12-31 00:00:00'::timestamp_ntz
 {%- endmacro %}
+
+
+{#-
+    The validity columns of an SCD type 2 dimension built on a dbt snapshot: valid_from, valid_to and
+    is_current. The first version known of each key is extended back to the row's creation, so every
+    fact finds the version valid when it happened, even one older than the first snapshot.
+-#}
+{% macro scd2_validity_columns(key) -%}
+        iff(
+            row_number() over (partition by {{ key }} order by dbt_valid_from) = 1,
+            least(created_at, dbt_valid_from),
+            dbt_valid_from
+        )::timestamp_ntz as valid_from,
+        coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
+        dbt_valid_to is null as is_current
+{%- endmacro %}

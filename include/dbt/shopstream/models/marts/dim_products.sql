@@ -18,14 +18,7 @@ final as (
         brand::varchar as brand,
         unit_price::number(12, 2) as unit_price,
         is_active::boolean as is_active,
-        -- The first version known is extended back to the product's creation (see dim_customers).
-        iff(
-            row_number() over (partition by product_id order by dbt_valid_from) = 1,
-            least(created_at, dbt_valid_from),
-            dbt_valid_from
-        )::timestamp_ntz as valid_from,
-        coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
-        dbt_valid_to is null as is_current
+        {{ scd2_validity_columns('product_id') }}
 
     from versions
 
