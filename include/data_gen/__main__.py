@@ -6,8 +6,9 @@
 
 History mode (default) refuses a database whose tables hold rows unless ``--reset`` (which empties the
 six tables, named as such). ``--next-day`` simulates one more day in a database that holds a history
-(see include/data_gen/next_day.py) and refuses an empty one. ``--dirty-rate R`` (default 0: clean)
-injects the documented dirty-data kinds (include/data_gen/generator.py, docs/data_generator.md).
+(see include/data_gen/next_day.py) and refuses an empty one. ``--dirty-rate R`` (default 0.02, so that
+the demo's data-quality page has something to show; ``--dirty-rate 0`` for a clean source) injects the
+documented dirty-data kinds (include/data_gen/generator.py, docs/data_generator.md).
 
 The database comes from the environment (``SHOPSTREAM_PG_DSN``, else ``AIRFLOW_CONN_POSTGRES_SHOPSTREAM``).
 Exit codes: 0 loaded; 2 bad options, refused (tables not empty), no or unreachable database;
@@ -24,7 +25,7 @@ from datetime import UTC, date, datetime
 import psycopg
 
 from include.data_gen.dsn import AIRFLOW_CONN_ENV, DSN_ENV, DsnError, resolve_conninfo
-from include.data_gen.generator import DEFAULT_BATCH_SIZE, GeneratorOptions, OltpGenerator
+from include.data_gen.generator import DEFAULT_BATCH_SIZE, DEFAULT_DIRTY_RATE, GeneratorOptions, OltpGenerator
 from include.data_gen.loader import LoadError, load
 from include.data_gen.next_day import simulate_next_day
 
@@ -85,8 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dirty-rate",
         type=dirty_rate,
-        default=0.0,
-        help="probability of each dirty-data kind per eligible row, within [0, 0.5] (default 0: clean)",
+        default=DEFAULT_DIRTY_RATE,
+        help=(
+            "probability of each dirty-data kind per eligible row, within [0, 0.5] "
+            f"(default {DEFAULT_DIRTY_RATE}; 0 for a clean source)"
+        ),
     )
     parser.add_argument(
         "--day", type=iso_date, default=None, help="with --next-day: the day to simulate (default: the next one)"

@@ -384,10 +384,27 @@ def test_distributions_within_tolerance(year: dict[str, list[dict[str, Any]]]) -
     for product in year["products"]:
         cat = CATEGORY_BY_NAME[product["category"]]
         assert cat.min_price - 1 <= product["unit_price"] <= cat.max_price, product
+    # A consumer shop's frequencies: nobody orders twice within two days (MIN_REORDER_GAP) ...
+    last: dict[int, datetime] = {}
+    for order in orders:
+        if order["user_id"] in last:
+            assert (order["ordered_at"] - last[order["user_id"]]).total_seconds() >= 2 * 86400, order
+        last[order["user_id"]] = order["ordered_at"]
+    # ... and the top customer of a 2,000-order, 30-day history places at most 16 orders (the stated bound;
+    # before the gap and the launch customers, the first sign-ups got up to 211).
+    for seed in (42, 11):
+        month = OltpGenerator(GeneratorOptions(orders=2000, days=30, end_date=END, seed=seed))
+        month_orders = Counter(order[1] for order, _, _ in month.order_stream())
+        assert max(month_orders.values()) <= 16, month_orders.most_common(3)
 
 
 def test_clean_by_default(data: dict[str, list[dict[str, Any]]]) -> None:
+    """The Python API is clean by default; the command line dirties 2% (the demo), and 0 stays one option away."""
+    from include.data_gen.generator import DEFAULT_DIRTY_RATE
+
     assert OPTIONS.dirty_rate == 0.0
+    assert DEFAULT_DIRTY_RATE == 0.02 and build_parser().parse_args([]).dirty_rate == DEFAULT_DIRTY_RATE
+    assert build_parser().parse_args(["--dirty-rate", "0"]).dirty_rate == 0.0
     emails = [u["email"] for u in data["users"]]
     assert len({e.strip().lower() for e in emails}) == len(emails)
     assert all(u["first_name"].strip() and u["last_name"].strip() for u in data["users"])
