@@ -235,17 +235,16 @@ def test_average_basket_is_a_ratio_at_every_grain() -> None:
     assert by_country.to_dict() == {"DE": 100.0, "FR": 20.0}
 
 
-def test_mom_growth_abc_share_and_rfm_counts() -> None:
-    monthly = pd.Series([100.0, 150.0, 0.0, 50.0, float("nan"), 20.0],
-                        index=["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"])
-    growth = measures.mom_growth(monthly)
-    assert pd.isna(growth.iloc[0])  # no previous month: blank
-    assert growth.iloc[1] == pytest.approx(0.5) and growth.iloc[2] == pytest.approx(-1.0)
-    assert pd.isna(growth.iloc[3])  # previous month zero: DIVIDE gives blank
-    assert pd.isna(growth.iloc[4]) and pd.isna(growth.iloc[5])  # no revenue this month, or the month before
+def test_abc_share_rfm_counts_and_flagged_events() -> None:
+    """MoM growth has its own tests (test_report_measures.py): the DAX rule against the previews."""
     products = pd.DataFrame({"abc_class": ["A", "A", "B", "C"], "revenue": [50.0, 30.0, 15.0, 5.0]})
     assert measures.abc_revenue_share(products).to_dict() == {"A": 0.8, "B": 0.15, "C": 0.05}
     ltv = pd.DataFrame({"rfm_segment": ["Lost", "Champions", "Lost"], "orders": [1, 0, 2],
                         "lifetime_revenue": [10.0, 0.0, 20.0]})
     assert measures.rfm_segment_customers(ltv).to_dict() == {"Lost": 2, "Champions": 1}
     assert measures.customer_ltv(ltv) == pytest.approx(15.0)
+    events = pd.DataFrame({"is_future_dated": [True, True, False, False],
+                           "is_payload_incomplete": [True, False, True, False]})
+    flagged = measures.flagged_events(events)
+    assert flagged == 3  # the event with both flags counts once
+    assert measures.flagged_event_share(len(events), flagged) == pytest.approx(0.75)

@@ -62,7 +62,8 @@ _QUERIES = {
     "customers_dim": "select user_id, signup_channel, is_current from {dim_customers} where is_current",
     "events": ("select event_type, count(*) as events,"
                " sum(case when is_future_dated then 1 else 0 end) as future_dated,"
-               " sum(case when is_payload_incomplete then 1 else 0 end) as incomplete"
+               " sum(case when is_payload_incomplete then 1 else 0 end) as incomplete,"
+               " sum(case when is_future_dated or is_payload_incomplete then 1 else 0 end) as flagged"
                " from {fct_events} group by event_type"),
     "overview": "select order_date, country_code, category, customer_segment, revenue from {mart_sales_overview}",
     "products": ("select product_id, product_name, category, revenue, units_sold, revenue_share,"
@@ -147,6 +148,9 @@ class Chart:
     total: float | None = None  # shown in the chart's caption when the split adds up to a figure
     columns: list[str] = field(default_factory=list)  # for tables
     rows: list[list[str]] = field(default_factory=list)
+    axis: str = "category"  # "date": categories are ISO dates, ticks show them as dates
+    x_label: str = ""  # what the category axis holds
+    empty: str = "(no data)"  # shown when there is no category: why the visual is empty
 
 
 def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart | str], dict[str, Any]]:
@@ -169,14 +173,12 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
     daily = revenue_orders.groupby("order_date")["net_amount"].sum()
     if len(daily):
         daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"), fill_value=0.0)
-    v["revenue_trend"] = Chart("line", [f"{d:%m-%d}" for d in daily.index], {"Revenue": daily.tolist()},
-                               total=float(daily.sum()))
-    monthly = revenue_orders.groupby(revenue_orders["order_date"].dt.to_period("M"))["net_amount"].sum()
-    if len(monthly):
-        months = pd.period_range(monthly.index.min(), monthly.index.max(), freq="M")
-        monthly = monthly.reindex(months)  # a month without revenue orders: blank
-    growth = m.mom_growth(pd.Series(monthly.values, index=[str(p) for p in monthly.index]))
-    v["mom_growth"] = Chart("column", list(growth.index), {"MoM revenue growth": growth.tolist()}, percent)
+    v["revenue_trend"] = Chart("line", [f"{d:%Y-%m-%d}" for d in daily.index], {"Revenue": daily.tolist()},
+                               total=float(daily.sum()), axis="date", x_label="order date")
+    # Power BI leaves out the months whose value is blank; the axis is sorted by month (the PBIR sort).
+    growth = m.mom_growth(orders).dropna().sort_index()
+    v["mom_growth"] = Chart("column", list(growth.index), {"MoM revenue growth": growth.tolist()}, percent,
+                            x_label="month", empty="(blank: no month whose previous month is wholly in the data)")
     for name, column in (("revenue_by_country", "country_code"), ("revenue_by_category", "category"),
                          ("revenue_by_segment", "customer_segment")):
         split = overview.groupby(column)["revenue"].sum().sort_values(ascending=False)
@@ -194,7 +196,7 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
                            {"ABC revenue share": share.tolist()}, percent)
     v["pareto"] = Chart("line", [str(n) for n in ranked["product_name"]],
                         {"Cumulative revenue share": ranked["cumulative_revenue_share"].astype(float).tolist()},
-                        percent)
+                        percent, x_label="products, by revenue (descending)")
     brands = (items[items["is_revenue"].astype(bool)].merge(frames["products_dim"], on="product_sk", how="left")
               .fillna({"brand": "(blank)"}).groupby("brand")["net_amount"].sum().sort_values(ascending=False))
     v["revenue_by_brand"] = Chart("bar", [str(b) for b in brands.index], {"Item revenue": brands.tolist()},
@@ -208,7 +210,7 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
 
     # Customer analysis
     ltv_value = m.customer_ltv(ltv)
-    v["card_customers"] = Card("Customers", len(ltv), integer(len(ltv)))
+    v["card_customers"] = Card("Buyers", m.buyers(ltv), integer(m.buyers(ltv)))
     v["card_ltv"] = Card("Customer LTV", ltv_value, money(ltv_value))
     v["card_customer_basket"] = Card("Average basket", basket, money(basket))
     rfm = m.rfm_segment_customers(ltv)
@@ -227,8 +229,9 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
                                      for r in top_customers.itertuples()])
 
     # Data quality
-    n_events, future, incomplete = (int(events[c].sum()) for c in ("events", "future_dated", "incomplete"))
-    flagged = m.flagged_event_share(n_events, future, incomplete)
+    n_events, future, incomplete, n_flagged = (int(events[c].sum())
+                                               for c in ("events", "future_dated", "incomplete", "flagged"))
+    flagged = m.flagged_event_share(n_events, n_flagged)
     v["card_events"] = Card("Events", n_events, integer(n_events))
     v["card_future_dated"] = Card("Future-dated events", future, integer(future))
     v["card_incomplete"] = Card("Incomplete-payload events", incomplete, integer(incomplete))
@@ -251,6 +254,7 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
         "rfm_segment_customers": {str(k): int(x) for k, x in rfm.items()},
         "current_customers": int(channels.sum()),
         "events": n_events, "future_dated_events": future, "incomplete_payload_events": incomplete,
+        "flagged_events": n_flagged, "mom_revenue_growth": {k: round(float(x), 4) for k, x in growth.items()},
     }
     return v, totals
 

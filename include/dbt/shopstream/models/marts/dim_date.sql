@@ -1,13 +1,24 @@
--- The calendar: one row per day from the first to the last order date.
+-- The calendar: one row per day of the whole calendar years that hold orders or events, from January 1
+-- of the first to December 31 of the last. Power BI's time intelligence (DATEADD, the MoM measure)
+-- expects a marked date table of whole years without gaps: a calendar cut at the first order makes
+-- DATEADD return blank or a partial month at the edges.
 with
+
+activity as (
+
+    select ordered_at as happened_at from {{ ref('stg_shopstream__orders') }}
+    union all
+    select occurred_at as happened_at from {{ ref('stg_shopstream__events') }}
+
+),
 
 bounds as (
 
     select
-        min(ordered_at)::date as first_date,
-        max(ordered_at)::date as last_date
+        date_trunc('year', min(happened_at))::date as first_date,
+        dateadd(day, -1, dateadd(year, 1, date_trunc('year', max(happened_at))))::date as last_date
 
-    from {{ ref('stg_shopstream__orders') }}
+    from activity
 
 ),
 

@@ -1,0 +1,123 @@
+"""[MoM revenue growth]: the DAX rule (its Python reference) against the previews' measure, on the edge cases.
+
+DAX cannot run here. ``dax_reference.mom_revenue_growth`` transcribes the measure's DAX line by line and
+evaluates it in one filter context; ``measures.mom_growth`` is the vectorised version the previews draw.
+The data set holds every edge of the month axis: a partial first month, a month without orders, a
+partial last month (whose last order is not a revenue order), months of the calendar before and after
+the data (dim_date spans whole years), a month of 31 days against one of 30.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from include.shopstream.config import PROJECT_ROOT
+from include.shopstream.report import dax_reference, measures, tmdl
+from include.shopstream.report.dax_reference import Order
+
+MODEL = PROJECT_ROOT / "powerbi" / "ShopStream.SemanticModel"
+
+
+def _orders() -> list[Order]:
+    rows = []
+    day = date(2025, 11, 20)  # a partial first month: from November 20
+    while day <= date(2026, 4, 10):  # a partial last month: to April 10
+        if day.month != 2:  # February without any order
+            rows.append(Order(day, 10.0 + day.day, True))
+            if day.day % 7 == 0:
+                rows.append(Order(day, 500.0, False))  # cancelled: never revenue
+        day += timedelta(days=1)
+    rows[-1] = Order(rows[-1].order_date, rows[-1].net_amount, False)  # the last order (April 10) is not revenue
+    return rows
+
+
+ORDERS = _orders()
+FRAME = pd.DataFrame([{"order_id": i, "order_date": o.order_date, "net_amount": o.net_amount,
+                       "is_revenue": o.is_revenue} for i, o in enumerate(ORDERS)])
+
+
+def _month_days(year: int, month: int) -> list[date]:
+    first = date(year, month, 1)
+    return [first + timedelta(days=i) for i in range(31) if (first + timedelta(days=i)).month == month]
+
+
+def _revenue(start: date, end: date) -> float:
+    return sum(o.net_amount for o in ORDERS if o.is_revenue and start <= o.order_date <= end)
+
+
+def test_preview_equals_the_dax_reference_month_by_month() -> None:
+    preview = measures.mom_growth(FRAME)
+    assert list(preview.index) == [f"{y}-{m:02d}" for y in (2025, 2026) for m in range(1, 13)]  # whole years
+    for year_month, shown in preview.items():
+        year, month = (int(x) for x in year_month.split("-"))
+        reference = dax_reference.mom_revenue_growth(ORDERS, _month_days(year, month))
+        if reference is None:
+            assert pd.isna(shown), year_month
+        else:
+            assert shown == pytest.approx(reference, rel=1e-12), year_month
+
+
+def test_the_edges() -> None:
+    growth = measures.mom_growth(FRAME)
+    shown = {k: v for k, v in growth.items() if not pd.isna(v)}
+    # Blank: months before the data, the partial first month (2025-11) and the month after it (its previous
+    # month is partial), February (no orders) and March (no previous revenue), months after April 10.
+    assert set(shown) == {"2026-01", "2026-04"}
+    # January against the whole of December (31 days each).
+    december, january = _revenue(date(2025, 12, 1), date(2025, 12, 31)), _revenue(date(2026, 1, 1), date(2026, 1, 31))
+    assert shown["2026-01"] == pytest.approx((january - december) / december)
+    # April, partial: its days up to the last order date (April 10, although that order is no revenue)
+    # against March 1-10, the same number of days.
+    april, march = _revenue(date(2026, 4, 1), date(2026, 4, 10)), _revenue(date(2026, 3, 1), date(2026, 3, 10))
+    assert shown["2026-04"] == pytest.approx((april - march) / march)
+
+
+def test_the_dax_at_other_grains_and_contexts() -> None:
+    whole_2026 = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
+    assert dax_reference.mom_revenue_growth(ORDERS, whole_2026) is None  # year (or total) grain: blank
+    january = _month_days(2026, 1)
+    assert dax_reference.mom_revenue_growth(ORDERS, january[:1], day_in_scope=True) is None  # day grain: blank
+    # A slicer keeping part of the month: DATESBETWEEN on the marked date table overrides it.
+    month_value = dax_reference.mom_revenue_growth(ORDERS, january)
+    assert dax_reference.mom_revenue_growth(ORDERS, january[10:20]) == month_value
+    # A filter on another table keeping one December and one January order: the data's bounds stay those of
+    # every order (REMOVEFILTERS), so January is still comparable; without the December one, blank.
+    kept = [o for o in ORDERS if o.order_date in (date(2025, 12, 15), date(2026, 1, 15)) and o.is_revenue]
+    assert dax_reference.mom_revenue_growth(kept, january, all_orders=ORDERS) == pytest.approx(25.0 / 25.0 - 1)
+    assert dax_reference.mom_revenue_growth(kept[1:], january, all_orders=ORDERS) is None
+    preview = measures.mom_growth(FRAME[FRAME["order_date"].isin([o.order_date for o in kept])])
+    assert preview.dropna().empty  # the preview's bounds come from the rows it is given: it draws no filter
+
+
+def test_dax_date_functions() -> None:
+    assert dax_reference._edate(date(2026, 3, 31), -1) == date(2026, 2, 28)
+    assert dax_reference._eomonth(date(2026, 12, 5), 0) == date(2026, 12, 31)
+    assert dax_reference._eomonth(date(2026, 1, 5), -1) == date(2025, 12, 31)
+
+
+def _normalise(dax: str) -> str:
+    return re.sub(r"\s+", " ", dax).strip()
+
+
+def test_tmdl_measure_is_the_documented_reference() -> None:
+    """The measure in fct_orders.tmdl is, token for token, the DAX the reference transcribes; its
+    description states the rule."""
+    model = tmdl.load_model(MODEL)
+    measure = model.tables["fct_orders"].measures["MoM revenue growth"]
+    assert _normalise(measure.expression) == _normalise(dax_reference.MOM_REVENUE_GROWTH_DAX)
+    description = measure.description or ""
+    for words in ("same number of days", "Blank for the first month", "not wholly inside the data",
+                  "dax_reference.py"):
+        assert words in description, words
+
+
+def test_date_table_is_marked_and_whole_years() -> None:
+    model = tmdl.load_model(MODEL)
+    assert model.tables["dim_date"].properties.get("dataCategory") == "Time"
+    sql = (PROJECT_ROOT / "include" / "dbt" / "shopstream" / "models" / "marts" / "dim_date.sql").read_text()
+    assert "date_trunc('year', min(happened_at))" in sql
+    assert "dateadd(day, -1, dateadd(year, 1, date_trunc('year', max(happened_at))))" in sql
