@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -121,3 +122,111 @@ def test_date_table_is_marked_and_whole_years() -> None:
     sql = (PROJECT_ROOT / "include" / "dbt" / "shopstream" / "models" / "marts" / "dim_date.sql").read_text()
     assert "date_trunc('year', min(happened_at))" in sql
     assert "dateadd(day, -1, dateadd(year, 1, date_trunc('year', max(happened_at))))" in sql
+
+
+# --- The previews, rendered from synthetic marts, in headless Chromium --------------------------------------------
+
+
+def synthetic_frames(seed: int = 3) -> dict[str, pd.DataFrame]:
+    """Marts as ``previews.read_marts`` returns them: 95 days over two years, long product, brand and
+    customer names (the ones that get cut), an event with both flags."""
+    import random
+
+    rng = random.Random(seed)
+    first = date(2025, 12, 1)
+    days = [first + timedelta(days=i) for i in range(95)]
+    orders = pd.DataFrame([{"order_id": i, "order_date": rng.choice(days), "net_amount": round(rng.uniform(5, 400), 2),
+                            "is_revenue": rng.random() < 0.85} for i in range(1500)])
+    brands = ["Schmidt, Müller und Hoffmann Gesellschaft", "Acme", "Dupont et Fils", "Rossi S.p.A.", "Smith Ltd"]
+    categories = ["electronics", "home_garden", "grocery", "fashion", "sports_outdoors", "beauty", "toys", "books"]
+    names = [f"{rng.choice(['Ergonomic', 'Rustic', 'Handcrafted', 'Incredible'])} "
+             f"{rng.choice(['Stainless Steel', 'Wooden', 'Granite', 'Recycled Cotton'])} "
+             f"{rng.choice(['Chair', 'Kettle', 'Backpack', 'Headphones with Noise Cancelling'])} {i}"
+             for i in range(60)]
+    revenue = sorted((rng.uniform(10, 5000) for _ in names), reverse=True)
+    total = sum(revenue)
+    cumulative = [sum(revenue[: i + 1]) / total for i in range(len(revenue))]
+    products = pd.DataFrame({"product_id": range(60), "product_name": names,
+                             "category": [rng.choice(categories) for _ in names], "revenue": revenue,
+                             "units_sold": [rng.randint(1, 90) for _ in names],
+                             "revenue_share": [r / total for r in revenue], "cumulative_revenue_share": cumulative,
+                             "abc_class": ["A" if c <= 0.8 else "B" if c <= 0.95 else "C" for c in cumulative]})
+    items = pd.DataFrame([{"product_sk": f"p{rng.randrange(60)}", "quantity": rng.randint(1, 3),
+                           "net_amount": round(rng.uniform(5, 200), 2), "is_revenue": rng.random() < 0.85}
+                          for _ in range(3000)])
+    products_dim = pd.DataFrame({"product_sk": [f"p{i}" for i in range(60)],
+                                 "brand": [brands[i % 5] for i in range(60)]})
+    customers_dim = pd.DataFrame({"user_id": range(400), "signup_channel": [rng.choice(
+        ["web", "app", "marketplace", "referral"]) for _ in range(400)], "is_current": True})
+    segments = ["Champions", "Loyal", "At risk", "Lost", "Others"]
+    ltv = pd.DataFrame([{"user_id": i, "full_name": f"Maximiliane-Josephine von Hohenberg-Wittelsbach {i}",
+                         "country_code": rng.choice(["FR", "DE", "US"]), "customer_segment": rng.choice(
+                             ["new", "returning", "vip"]), "orders": rng.randint(1, 14),
+                         "lifetime_revenue": round(rng.uniform(10, 3000), 2), "recency_days": rng.randint(0, 90),
+                         "rfm_segment": rng.choice(segments)} for i in range(300)])
+    overview = pd.DataFrame([{"order_date": rng.choice(days), "country_code": rng.choice(["FR", "DE", "US", "GB"]),
+                              "category": rng.choice(categories), "customer_segment": rng.choice(
+                                  ["new", "returning", "vip"]), "revenue": round(rng.uniform(5, 900), 2)}
+                             for _ in range(800)])
+    events = pd.DataFrame({"event_type": ["page_view", "search", "product_view", "add_to_cart", "checkout_started",
+                                          "purchase"], "events": [900, 700, 650, 500, 450, 400],
+                           "future_dated": [18, 10, 12, 9, 8, 7], "incomplete": [20, 12, 11, 10, 9, 8],
+                           "flagged": [37, 22, 23, 19, 17, 15]})
+    return {"orders": orders, "items": items, "products_dim": products_dim, "customers_dim": customers_dim,
+            "events": events, "overview": overview, "products": products, "ltv": ltv}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    from include.shopstream.report import previews
+
+    out = tmp_path_factory.mktemp("report")
+    return out, previews.render(synthetic_frames(), out)
+
+
+def test_previews_name_their_axes_and_count_what_they_say(rendered: tuple[Path, dict]) -> None:
+    from include.shopstream.report import previews
+
+    items, totals = previews.page_data(synthetic_frames())
+    trend = items["revenue_trend"]
+    assert trend.axis == "date" and trend.categories[0] == "2025-12-01"  # dates, not ranks
+    assert items["pareto"].categories[0].startswith(("Ergonomic", "Rustic", "Handcrafted", "Incredible"))
+    growth = items["mom_growth"]
+    assert growth.categories == sorted(growth.categories)  # by month, the PBIR sort
+    assert totals["flagged_events"] == 133 and items["card_flagged_share"].value == pytest.approx(133 / 3600)
+    assert items["card_customers"].label == "Buyers"
+    document = (rendered[0] / "index.html").read_text()
+    assert ">rank<" not in document
+
+
+def test_previews_render_without_overflow_or_script_error(rendered: tuple[Path, dict], tmp_path: Path) -> None:
+    """The check of tests/integration/test_report_previews.py, on previews of synthetic marts."""
+    import shutil
+
+    from include.shopstream.report import previews
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    out, content = rendered
+    state, console_errors = previews.chromium_state(out / "index.html", tmp_path / "profile", chromium)
+    expected = sum(len(p["visuals"]) for p in content["pages"].values())
+    assert state == {"pages": len(content["pages"]), "visuals": expected, "drawn": expected, "errors": [],
+                     "overflow": []}
+    assert console_errors == []
+
+
+def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_path: Path) -> None:
+    """The page's script is no rubber stamp: a card value too wide for its card is reported."""
+    import shutil
+
+    from include.shopstream.report import previews
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    document = (rendered[0] / "index.html").read_text()
+    broken = tmp_path / "index.html"
+    broken.write_text(document.replace('<div class="card-value">', '<div class="card-value">' + "9" * 40, 1))
+    state, _ = previews.chromium_state(broken, tmp_path / "profile", chromium)
+    assert any(entry.startswith("overview/card_revenue: 9999") for entry in state["overflow"]), state["overflow"]

@@ -270,19 +270,59 @@ def _short(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _draw(ax: Any, title: str, item: Card | Chart | str) -> None:
+def _fit(text: str, chars: int) -> str:
+    """A label cut to ``chars`` characters with an ellipsis: shown whole or visibly shortened, never clipped."""
+    return text if len(text) <= chars else text[: max(1, chars - 1)].rstrip() + "…"
+
+
+def _chars(width_px: float, font_pt: float) -> int:
+    """Characters of a sans-serif font that fit in ``width_px`` (average advance about 0.6 em, bold included)."""
+    return max(4, int(width_px / (font_pt * 96 / 72 * 0.62)))
+
+
+def _tick_label(item: Chart, category: str, chars: int) -> str:
+    if item.axis == "date":
+        return f"{pd.Timestamp(category):%d %b}"
+    return _fit(category, chars)
+
+
+TITLE_LINE_PX = 16
+
+
+def title_lines(title: str, item: Card | Chart | str, width_px: float) -> list[str]:
+    """The visual's title (with the total its split adds up to), wrapped to the visual's width: two lines at
+    most, the second cut with an ellipsis if it must be."""
+    import textwrap
+
     if isinstance(item, Chart) and item.total is not None:
-        separator = "\n" if item.kind == "donut" else "   "
-        title = f"{title}{separator}(total {item.formatter(item.total)})"
-    ax.set_title(title, fontsize=9, loc="left", fontweight="bold")
+        title = f"{title} (total {item.formatter(item.total)})"
+    lines = textwrap.wrap(title, _chars(width_px - 16, 9)) or [""]
+    return [lines[0], _fit(" ".join(lines[1:]), _chars(width_px - 16, 9))] if len(lines) > 1 else lines
+
+
+def _axes_box(item: Card | Chart | str, width_px: float) -> tuple[float, float, float, float]:
+    """Where the axes sit below the title (left, bottom, width, height as fractions): room for category
+    names left of a bar chart and for slanted names under a line or column chart."""
+    if not isinstance(item, Chart) or item.kind in ("table", "donut") or not item.categories:
+        return 0.02, 0.02, 0.96, 0.94
+    if item.kind == "bar":
+        left = min(0.4, 130 / width_px)
+        return left, 0.14, 0.95 - left, 0.80
+    left = min(0.2, 56 / width_px)
+    return left, 0.34, 0.95 - left, 0.60
+
+
+def _draw(ax: Any, item: Card | Chart | str, width_px: float) -> None:
+    """Draw one visual, but its title (the caller's), into ``ax``; ``width_px`` is the visual's width, to cut labels."""
     if isinstance(item, str):
         ax.axis("off")
-        ax.text(0.02, 0.4, item, fontsize=9, transform=ax.transAxes)
+        ax.text(0.02, 0.4, _fit(item, _chars(width_px - 12, 9)), fontsize=9, transform=ax.transAxes)
         return
     if isinstance(item, Card):
         ax.axis("off")
         ax.text(0.5, 0.45, item.text, fontsize=20, ha="center", va="center", transform=ax.transAxes)
-        ax.text(0.5, 0.08, item.label, fontsize=8, ha="center", color="#605E5C", transform=ax.transAxes)
+        ax.text(0.5, 0.08, _fit(item.label, _chars(width_px - 12, 8)), fontsize=8, ha="center", color="#605E5C",
+                transform=ax.transAxes)
         return
     ax.tick_params(labelsize=7)
     for side in ("top", "right"):
@@ -295,15 +335,19 @@ def _draw(ax: Any, title: str, item: Card | Chart | str) -> None:
             table = ax.table(cellText=item.rows, colLabels=item.columns, loc="upper center", cellLoc="left")
             table.auto_set_font_size(False)
             table.set_fontsize(7)
+            table.auto_set_column_width(list(range(len(item.columns))))  # columns as wide as their text
             table.scale(1, 1.1)
         return
     if not item.categories:
-        ax.text(0.5, 0.5, "(no data)", ha="center", transform=ax.transAxes)
+        ax.axis("off")
+        ax.text(0.5, 0.5, _fit(item.empty, _chars(width_px - 20, 8)), ha="center", va="center", fontsize=8,
+                transform=ax.transAxes, color="#605E5C")
         return
     names = list(item.series)
     if item.kind == "donut":
         values = [max(x, 0) for x in item.series[names[0]]]
-        ax.pie(values, labels=item.categories, colors=COLORS, wedgeprops={"width": 0.4}, textprops={"fontsize": 7})
+        ax.pie(values, labels=[_fit(c, 14) for c in item.categories], colors=COLORS, wedgeprops={"width": 0.4},
+               textprops={"fontsize": 7})
         ax.set_aspect("equal")
         return
     categories, series = item.categories, item.series
@@ -313,9 +357,6 @@ def _draw(ax: Any, title: str, item: Card | Chart | str) -> None:
         categories = [*categories[: MAX_BARS - 1], f"{rest} others"]
         series = {n: [*v[: MAX_BARS - 1], float(sum(x for x in v[MAX_BARS - 1:] if not math.isnan(x)))]
                   for n, v in series.items()}
-    if item.kind == "line" and len(categories) > MAX_LINE_LABELS:
-        categories = [str(i + 1) for i in range(len(categories))]
-        ax.set_xlabel("rank", fontsize=7)
     positions = list(range(len(categories)))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
@@ -330,17 +371,26 @@ def _draw(ax: Any, title: str, item: Card | Chart | str) -> None:
     if all(x == 0 or math.isnan(x) for values in item.series.values() for x in values):
         ax.text(0.5, 0.5, "(all zero)", ha="center", va="center", transform=ax.transAxes, color="#605E5C")
         (ax.set_xlim if item.kind == "bar" else ax.set_ylim)(0, 1)
+    value_format = (lambda x, _: percent(x)) if item.formatter is percent else (lambda x, _: _short(x))
     if item.kind == "bar":
-        ax.set_yticks(positions, categories)
+        left_px = _axes_box(item, width_px)[0] * width_px
+        ax.set_yticks(positions, [_fit(c, _chars(left_px - 10, 7)) for c in categories])
         ax.invert_yaxis()
         ax.xaxis.set_major_locator(MaxNLocator(4))
-        ax.xaxis.set_major_formatter(lambda x, _: percent(x) if item.formatter is percent else _short(x))
+        ax.xaxis.set_major_formatter(value_format)
     else:
-        step = max(1, len(positions) // 12)
-        ax.set_xticks(positions[::step], categories[::step], rotation=45 if step > 1 or len(positions) > 6 else 0,
-                      ha="right" if len(positions) > 6 else "center")
+        # Every category is named (dates as dates, products by name); when they do not all fit, every
+        # step-th one is, slanted, and cut to what the space below the axis holds.
+        plot_px = width_px * _axes_box(item, width_px)[2]
+        step = max(1, math.ceil(len(positions) / max(1, int(plot_px / 30))))
+        slanted = step > 1 or len(positions) * 8 * 7 * 96 / 72 * 0.62 > plot_px
+        chars = 12 if slanted else max(4, int(plot_px / max(1, len(positions)) / 6))
+        ax.set_xticks(positions[::step], [_tick_label(item, c, chars) for c in categories[::step]],
+                      rotation=30 if slanted else 0, ha="right" if slanted else "center", rotation_mode="anchor")
         ax.yaxis.set_major_locator(MaxNLocator(5))
-        ax.yaxis.set_major_formatter(lambda x, _: percent(x) if item.formatter is percent else _short(x))
+        ax.yaxis.set_major_formatter(value_format)
+        if item.x_label:
+            ax.set_xlabel(item.x_label, fontsize=7, color="#605E5C")
     if item.kind == "column" and len(names) == 1 and len(positions) <= 12:
         for p, x in zip(positions, series[names[0]], strict=True):
             ax.annotate(item.formatter(x), (p, 0 if math.isnan(x) else x), fontsize=7, ha="center", va="bottom")
@@ -360,23 +410,25 @@ def render_page_png(page: pbir.Page, items: dict[str, Any], path: Path) -> None:
     fig.text(0.01, 0.985, f"{page.display_name}  ·  {TITLE}", fontsize=10, va="top", color="#252423")
     for visual in _ordered(page):
         x, y, w, h = _position(visual)
-        rect = [x / PAGE_WIDTH, 1 - (y + h + 40) / (PAGE_HEIGHT + 40), w / PAGE_WIDTH, h / (PAGE_HEIGHT + 40)]
-        left = 0.22 if getattr(items.get(visual.name), "kind", "") == "bar" else 0.08
-        inner = [rect[0] + left * rect[2], rect[1] + 0.2 * rect[3], rect[2] * (0.96 - left), rect[3] * 0.62]
-        is_plot = isinstance(items.get(visual.name), Chart) and items[visual.name].kind not in ("table", "donut")
-        ax = fig.add_axes(inner if is_plot else rect)
-        _draw(ax, visual.title or visual.name, items.get(visual.name, "(not computed)"))
+        item = items.get(visual.name, "(not computed)")
+        lines = title_lines(visual.title or visual.name, item, w)
+        fig.text((x + 8) / PAGE_WIDTH, 1 - (y + 40 + 6) / (PAGE_HEIGHT + 40), "\n".join(lines), fontsize=9,
+                 fontweight="bold", va="top", linespacing=1.3)
+        top = y + 8 + TITLE_LINE_PX * len(lines)  # the plot below the title
+        rect = [x / PAGE_WIDTH, 1 - (y + h + 40) / (PAGE_HEIGHT + 40), w / PAGE_WIDTH,
+                (y + h - top) / (PAGE_HEIGHT + 40)]
+        left, bottom, width, height = _axes_box(item, w)
+        ax = fig.add_axes([rect[0] + left * rect[2], rect[1] + bottom * rect[3], width * rect[2], height * rect[3]])
+        _draw(ax, item, w)
     fig.savefig(path, format="png", metadata={"Software": None})
 
 
-def render_visual_svg(visual: pbir.Visual, item: Card | Chart | str) -> str:
-    _, _, w, h = _position(visual)
-    fig = _figure(w, h)
-    is_plot = isinstance(item, Chart) and item.kind not in ("table", "donut")
-    ax = fig.add_axes([0.14, 0.2, 0.82, 0.66] if is_plot else [0.02, 0.02, 0.96, 0.86])
-    if is_plot and item.kind == "bar":
-        ax.set_position([0.22, 0.12, 0.74, 0.74])
-    _draw(ax, visual.title or visual.name, item)
+def render_visual_svg(visual: pbir.Visual, item: Card | Chart | str, height_px: float) -> str:
+    """The visual's chart without its title (an HTML heading above it), ``height_px`` high."""
+    _, _, w, _ = _position(visual)
+    fig = _figure(w - 2, height_px)
+    ax = fig.add_axes(list(_axes_box(item, w)))
+    _draw(ax, item, w)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
@@ -404,20 +456,44 @@ function show(page) {
   document.querySelectorAll('nav button').forEach(function (b) {
     b.setAttribute('aria-selected', String(b.dataset.page === page)); });
 }
+// Text a reader cannot read whole: an element narrower than its text (scrollWidth > clientWidth), text
+// (HTML or SVG) reaching outside its visual's box, or a visual whose content is larger than the visual.
+function overflowing(page) {
+  var found = [];
+  page.querySelectorAll('.visual').forEach(function (v) {
+    var box = v.getBoundingClientRect();
+    var where = page.id.slice(5) + '/' + v.dataset.visual + ': ';
+    if (v.scrollHeight > v.clientHeight + 1 || v.scrollWidth > v.clientWidth + 1) {
+      found.push(where + 'content larger than the visual'); }
+    v.querySelectorAll('h2, th, td, .card-value, .card-label, .slicer, text').forEach(function (t) {
+      var text = t.textContent.trim();
+      var r = t.getBoundingClientRect();
+      if (!text || (r.width === 0 && r.height === 0)) { return; }
+      var cut = t instanceof HTMLElement && t.scrollWidth > t.clientWidth + 1;  // SVG text: its box only
+      var outside = r.left < box.left - 1 || r.right > box.right + 1
+        || r.top < box.top - 1 || r.bottom > box.bottom + 1;
+      if (cut || outside) { found.push(where + text.slice(0, 80)); }
+    });
+  });
+  return found;
+}
 function report() {
   var pages = document.querySelectorAll('.page');
   var visuals = document.querySelectorAll('.visual');
   var drawn = 0;
+  var overflow = [];
   visuals.forEach(function (v) {
     if (v.querySelector('svg, table, .card-value, .slicer')) { drawn += 1; }
   });
+  var shown = document.querySelector('.page:not([hidden])');
+  pages.forEach(function (p) { show(p.id.slice(5)); overflow = overflow.concat(overflowing(p)); });
+  if (shown) { show(shown.id.slice(5)); }
   document.getElementById('render-report').textContent = JSON.stringify({
-    pages: pages.length, visuals: visuals.length, drawn: drawn, errors: window.__errors});
+    pages: pages.length, visuals: visuals.length, drawn: drawn, errors: window.__errors, overflow: overflow});
 }
 document.querySelectorAll('nav button').forEach(function (b) {
   b.addEventListener('click', function () { show(b.dataset.page); });
 });
-document.querySelectorAll('.page').forEach(function (p) { show(p.id.slice(5)); report(); });
 show(document.querySelector('.page').id.slice(5));
 report();
 """
@@ -429,13 +505,14 @@ header h1 { font-size: 18px; margin: 0; } header p { margin: 4px 0 0; font-size:
 nav { padding: 8px 20px; } nav button { margin-right: 6px; padding: 6px 12px; border: 1px solid #C8C6C4;
   background: #fff; cursor: pointer; } nav button[aria-selected=true] { background: #118DFF; color: #fff; }
 .page { position: relative; width: 1280px; height: 720px; margin: 0 20px 20px; background: #fff; }
-.visual { position: absolute; box-sizing: border-box; border: 1px solid #E1DFDD; overflow: hidden; }
-.visual svg { width: 100%; height: 100%; }
+.visual { position: absolute; box-sizing: border-box; border: 1px solid #E1DFDD; overflow: hidden;
+  display: flex; flex-direction: column; }
+.visual svg { display: block; width: 100%; flex: 1 1 0; min-height: 0; }
 .card-value { font-size: 28px; text-align: center; margin-top: 18px; } .card-label { text-align: center;
-  font-size: 12px; color: #605E5C; } .visual h2 { font-size: 12px; margin: 6px 8px; }
+  font-size: 12px; color: #605E5C; } .visual h2 { font-size: 12px; line-height: 16px; margin: 6px 8px; flex: none; }
 .slicer { font-size: 12px; margin: 6px 8px; }
 table { border-collapse: collapse; font-size: 11px; margin: 0 8px; } th, td { border-bottom: 1px solid #EDEBE9;
-  padding: 2px 8px; text-align: left; }
+  padding: 1px 8px; text-align: left; white-space: nowrap; line-height: 15px; }
 #render-report { display: none; }
 """
 
@@ -450,11 +527,17 @@ def _visual_html(visual: pbir.Visual, item: Card | Chart | str) -> str:
     elif isinstance(item, str):
         body = f'<h2>{title}</h2><div class="slicer">{html.escape(item)}</div>'
     elif item.kind == "table":
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in item.columns)
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in item.rows)
+        # As many rows as the visual holds (Power BI would scroll), cells cut with an ellipsis to share its width.
+        fit = max(1, int((h - 50) / 18))
+        chars = max(8, int((w - 16) / max(1, len(item.columns)) / 6.2))
+        head = "".join(f"<th>{html.escape(_fit(c, chars))}</th>" for c in item.columns)
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(_fit(c, chars))}</td>" for c in row) + "</tr>"
+                       for row in item.rows[:fit])
         body = f"<h2>{title}</h2><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     else:
-        body = render_visual_svg(visual, item)
+        lines = title_lines(visual.title or visual.name, item, w)
+        heading = "<br>".join(html.escape(line) for line in lines)
+        body = f"<h2>{heading}</h2>" + render_visual_svg(visual, item, h - 14 - TITLE_LINE_PX * len(lines))
     kind = "card" if isinstance(item, Card) else "slicer" if isinstance(item, str) else item.kind
     return (f'<div class="visual visual-{kind}" data-visual="{html.escape(visual.name)}" '
             f'style="{style}">{body}</div>')
@@ -493,6 +576,26 @@ def render(frames: dict[str, pd.DataFrame], out: Path, report_dir: Path = REPORT
     content = {"title": TITLE, "generated_at": generated, "pages": pages, "totals": totals}
     (out / "totals.json").write_text(json.dumps(content, indent=2) + "\n")
     return content
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0",
+                  "--virtual-time-budget=10000")
+
+
+def chromium_state(index: Path, profile: Path, chromium: str, timeout: float = 120) -> tuple[dict[str, Any], list[str]]:
+    """Open ``index.html`` in headless Chromium; returns what its script measured (pages, visuals, drawn,
+    script errors, overflowing text) and the console's uncaught errors."""
+    import subprocess
+
+    result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", index.as_uri()],
+                            capture_output=True, text=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"chromium failed ({result.returncode}): {result.stderr[-3000:]}")
+    dom, marker = result.stdout, '<pre id="render-report">'
+    start = dom.index(marker) + len(marker)
+    state = json.loads(html.unescape(dom[start:dom.index("</pre>", start)]))
+    return state, [line for line in result.stderr.splitlines() if "Uncaught" in line]
 
 
 def render_from_warehouse(out: Path, conn: Any = None, relations: dict[str, str] | None = None) -> dict[str, Any]:
