@@ -22,7 +22,7 @@ ORDERS ?= 2000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: install manifest browser up run test ui down status lint bench report clean
+.PHONY: install lock manifest browser up run test ui down status lint bench report clean
 
 install: $(VENVS)/airflow/.installed $(VENVS)/dbt/.installed $(VENVS)/emulators/.installed
 
@@ -33,17 +33,35 @@ $(UV):
 	$(PYTHON) -m venv $(VENVS)/uv
 	$(VENVS)/uv/bin/pip install --quiet uv==0.13.9
 
-$(VENVS)/%/.installed: requirements/%.txt | $(UV)
+# Each venv is synced to its lock (requirements/<venv>.lock.txt, every transitive version pinned):
+# two installs from the same commit get the same packages. `uv pip sync` also removes what the lock
+# no longer lists.
+$(VENVS)/%/.installed: requirements/%.lock.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(shell command -v $(PYTHON)) $(VENVS)/$*
-	$(UV) pip install --quiet --compile-bytecode --python $(VENVS)/$*/bin/python -r $<
+	$(UV) pip sync --quiet --compile-bytecode --python $(VENVS)/$*/bin/python $<
 	touch $@
 
-$(VENVS)/airflow/.installed: requirements/airflow-local.txt requirements.txt | $(UV)
+$(VENVS)/airflow/.installed: requirements/airflow.lock.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(shell command -v $(PYTHON)) $(VENVS)/airflow
-	$(UV) pip install --quiet --compile-bytecode --python $(AIRFLOW_PY) -r requirements/airflow-local.txt
-	@# No PostgreSQL server on the machine: the pgserver wheel ships one.
-	@$(STACK) status >/dev/null 2>&1 || $(UV) pip install --quiet --python $(AIRFLOW_PY) pgserver==0.1.4
+	$(UV) pip sync --quiet --compile-bytecode --python $(AIRFLOW_PY) requirements/airflow.lock.txt
+	@# No PostgreSQL server on the machine: the pgserver wheel ships one (its dependencies held to the lock).
+	@$(STACK) status >/dev/null 2>&1 || $(UV) pip install --quiet --python $(AIRFLOW_PY) \
+		-c requirements/airflow.lock.txt pgserver==0.1.4
 	touch $@
+
+# Refresh the locks from requirements/*.txt (docs/dependencies.md). Versions already in a lock are
+# kept unless a pin moves them; LOCK_ARGS="--upgrade-package X" (or --upgrade) moves the others.
+# Local venvs run LOCAL_PYTHON; the Astro image (Dockerfile) runs IMAGE_PYTHON.
+LOCAL_PYTHON ?= 3.11
+IMAGE_PYTHON ?= 3.12
+LOCK_ARGS ?=
+COMPILE = $(UV) pip compile --quiet --custom-compile-command 'make lock' $(LOCK_ARGS)
+lock: | $(UV)
+	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/airflow-local.txt -o requirements/airflow.lock.txt
+	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/dbt.txt -o requirements/dbt.lock.txt
+	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/emulators.txt -o requirements/emulators.lock.txt
+	$(COMPILE) --python-version $(IMAGE_PYTHON) requirements/airflow-local.txt -o requirements/image-airflow.lock.txt
+	$(COMPILE) --python-version $(IMAGE_PYTHON) requirements/dbt.txt -o requirements/image-dbt.lock.txt
 
 # The manifest Cosmos renders the DAG from: built from the project, never committed.
 manifest: $(MANIFEST)
