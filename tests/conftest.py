@@ -8,6 +8,9 @@ connections once, and the DAG, the hooks and the CLI subprocesses must all see t
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Generator, Iterable
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +31,58 @@ TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
 # Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
 # no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
 HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
+# Tests that run a local-only executable (no import to miss), by file.
 LOCAL_TOOL_TESTS = {"test_lint.py": "ruff", "test_sqlfluff.py": "sqlfluff in the dbt venv"}
+
+
+def _local_only_modules() -> set[str]:
+    """Import names of what requirements/airflow-local.txt adds to requirements.txt (the image's)."""
+    def names(path: Path) -> set[str]:
+        pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)", path.read_text(), re.MULTILINE)
+        return {re.sub(r"[-.]", "_", name).lower() for name in pins}
+
+    return names(PROJECT_ROOT / "requirements" / "airflow-local.txt") - names(PROJECT_ROOT / "requirements.txt")
+
+
+def _missing_local_tool(error: BaseException | None) -> str | None:
+    """The local-only module whose absence raised error (directly or as the cause of an import error)."""
+    if HAS_EMBEDDED_STACK:
+        return None
+    while error is not None and not isinstance(error, ModuleNotFoundError):
+        error = error.__cause__
+    top = (error.name or "").split(".")[0] if isinstance(error, ModuleNotFoundError) else ""
+    return top if top and top.lower() in _local_only_modules() else None
+
+
+def _needs(tool: str) -> str:
+    return f"needs {tool}, installed by `make install` only (requirements/airflow-local.txt, the dbt venv)"
+
+
+class _Module(pytest.Module):
+    """A test module that imports a local-only tool absent here is reported as skipped, with why."""
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        try:
+            return super().collect()
+        except self.CollectError as error:
+            if tool := _missing_local_tool(error):
+                pytest.skip(_needs(tool))
+            raise
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> pytest.Module:
+    return _Module.from_parent(parent, path=module_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    tool = _missing_local_tool(call.excinfo.value if call.excinfo else None) if report.failed else None
+    if tool:
+        report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, f"Skipped: {_needs(tool)}")
+    return report
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,5 +94,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not HAS_EMBEDDED_STACK and "integration" in item.keywords:
             item.add_marker(pytest.mark.skip(reason="needs the embedded stack (.local/venvs: `make install`)"))
         elif not HAS_EMBEDDED_STACK and "local_tools" in item.keywords:
-            tool = LOCAL_TOOL_TESTS.get(item.path.name, "a local tool")
-            item.add_marker(pytest.mark.skip(reason=f"needs {tool}, installed by `make install` only"))
+            item.add_marker(pytest.mark.skip(reason=_needs(LOCAL_TOOL_TESTS[item.path.name])))
