@@ -1,4 +1,4 @@
-"""Benchmark: how long the dag-processor takes to parse shopstream_elt (goal: under one second).
+"""Benchmark: how long the dag-processor takes to parse shopstream_elt (goal: under half a second).
 
 Times ``DagBag(dag_folder=dags/shopstream_elt.py)`` in a process where Airflow is already imported,
 which is the per-file cost a dag-processor pays on every re-parse. Cosmos renders from the dbt
@@ -18,6 +18,7 @@ from pathlib import Path
 import airflow  # noqa: F401 - imported before the clock starts, and before Cosmos
 from airflow.dag_processing.dagbag import DagBag
 
+GOAL_S = 0.5
 DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "shopstream_elt.py"
 
 
@@ -39,9 +40,9 @@ def main() -> int:
     print(f"DAG file: {DAG_FILE.name}, {tasks} tasks, first parse {timings[0]:.3f} s")
     print(
         f"DagBag parse over {len(measured)} runs: median {statistics.median(measured):.3f} s, "
-        f"min {min(measured):.3f} s, max {max(measured):.3f} s (goal < 1 s)"
+        f"min {min(measured):.3f} s, max {max(measured):.3f} s (goal < {GOAL_S} s)"
     )
-    return 0 if statistics.median(measured) < 1.0 else 2
+    return 0 if statistics.median(measured) < GOAL_S else 2
 
 
 if __name__ == "__main__":

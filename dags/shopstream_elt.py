@@ -1,9 +1,12 @@
 """ShopStream ELT: PostgreSQL -> S3 (Parquet) -> Snowflake RAW (COPY INTO) -> dbt (one task per model).
 
-One run per day; the data interval is that day. `extract.<table>` writes the rows changed in the
-interval to s3://<bucket>/raw/postgres/<table>/ds=<YYYY-MM-DD>/<table>.parquet, `load.<table>` copies
-that file into SHOPSTREAM.RAW.<TABLE>, and the `dbt` group builds staging, intermediate and marts.
-Trigger with {"full_history": true} to extract every row changed before the interval's end.
+One run per day, and any manual run: `check_run_conf` rejects a conf the DAG does not declare,
+`setup_warehouse` creates what is missing, `plan_extraction` sets each table's window from what RAW
+already holds (everything changed since the last load, re-reading a late-commit overlap), then
+`extract.<table>` writes those rows to s3://<bucket>/raw/postgres/<table>/ds=<day>/<table>__<run>.parquet
+and `load.<table>` lands them in SHOPSTREAM.RAW.<TABLE>, each row version once. The `dbt` group
+builds staging, intermediate and marts in one `dbt build` with a task per model.
+A first run loads the full history; {"full_history": true} re-reads it (RAW keeps what it has).
 Wiring only: every name comes from include/shopstream/config.py, every connection by id.
 """
 
@@ -12,40 +15,48 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Param, TaskGroup
+from airflow.sdk import DAG, Param, TaskGroup, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import INCLUDE_DIR, TABLES
-from include.shopstream.extract import extract_task
+from include.shopstream.config import ELT_DAG_ID, TABLES
+from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
 from include.shopstream.transform import dbt_task_group
 
 with DAG(
-    dag_id="shopstream_elt",
+    dag_id=ELT_DAG_ID,
     description="PostgreSQL -> S3 -> Snowflake -> dbt, one day at a time",
     # A data interval of one day (Airflow 3's "@daily" would give a zero-length interval).
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    template_searchpath=[str(INCLUDE_DIR)],
+    dagrun_timeout=timedelta(hours=2),
     default_args={
         "owner": "data-platform",
+        # Extraction and loading talk to three servers: a dropped connection deserves another try.
         "retries": 2,
-        "retry_delay": timedelta(minutes=1),
+        "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(minutes=20),
     },
     params={
         "full_history": Param(
             False,
             type="boolean",
-            description="Extract every row changed before the interval's end, not only the interval.",
+            description="Re-read every source row, not only what changed since the last load.",
         ),
     },
     tags=["shopstream", "elt", "dbt", "cosmos"],
     doc_md=__doc__,
 ) as dag:
-    setup_warehouse = setup_warehouse_task()
+
+    @task(retries=0)
+    def validate_run_conf(**context: object) -> None:
+        """Fail at once, before any system is touched, on a run conf the DAG does not accept."""
+        check_run_conf(context["dag_run"].conf)  # type: ignore[attr-defined]
+
+    plan = plan_extraction()
 
     with TaskGroup(group_id="extract") as extract:
         extracts = {table.name: extract_task(table) for table in TABLES}
@@ -54,7 +65,5 @@ with DAG(
         for table in TABLES:
             extracts[table.name] >> load_group(table)
 
-    transform = dbt_task_group()
-
-    setup_warehouse >> load
-    load >> transform
+    validate_run_conf() >> setup_warehouse_task() >> plan >> extract
+    load >> dbt_task_group()

@@ -20,6 +20,7 @@ os.environ.setdefault("SHOPSTREAM_STACK_DIR", str(PROJECT_ROOT / ".local" / "tes
 os.environ.setdefault("SHOPSTREAM_PG_PORT", "56432")
 os.environ.setdefault("SHOPSTREAM_S3_PORT", "56500")
 os.environ.setdefault("SHOPSTREAM_SNOWFLAKE_PORT", "56443")
+os.environ.setdefault("SHOPSTREAM_AIRFLOW_PORT", "58080")
 
 from include.shopstream.local_stack.environment import stack_environment
 from include.shopstream.local_stack.settings import StackSettings

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+# --- DAG ids ----------------------------------------------------------------------------------------
+ELT_DAG_ID = "shopstream_elt"
+SIMULATOR_DAG_ID = "shopstream_source_simulator"
 
 # --- Airflow connection ids (the DAG knows connections by id only) -------------------------------
 POSTGRES_CONN_ID = "postgres_shopstream"
@@ -22,6 +27,26 @@ INCLUDE_DIR = PROJECT_ROOT / "include"
 SQL_DIR = INCLUDE_DIR / "sql"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt" / "shopstream"
 DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+# The dbt target of the emulator: it turns on the emulator-only macro overrides and one dbt thread.
+EMBEDDED_DBT_TARGET = "embedded"
+# How long the whole dbt build may take before Airflow stops it (and each node's task waits for it).
+DBT_BUILD_TIMEOUT = timedelta(minutes=30)
+
+
+# The Airflow Variable naming dbt models to fail on purpose (comma-separated; unset in normal runs).
+FAULT_INJECTION_VARIABLE = "shopstream_dbt_fail_models"
+
+
+def dbt_target() -> str:
+    """The dbt target the DAG runs: ``cloud`` unless the environment says (the embedded stack does)."""
+    return os.environ.get("SHOPSTREAM_DBT_TARGET", "cloud")
+
+
+def dbt_threads() -> int:
+    """dbt threads: one on the emulator, whose MERGE uses one helper table per schema; eight on Snowflake."""
+    return 1 if dbt_target() == EMBEDDED_DBT_TARGET else 8
 
 
 def dbt_executable() -> str:
@@ -50,6 +75,15 @@ class SourceTable:
     def raw_table(self) -> str:
         """The RAW table in Snowflake (upper case, as Snowflake stores unquoted names)."""
         return self.name.upper()
+
+    @property
+    def landing_table(self) -> str:
+        return f"{self.raw_table}{LANDING_SUFFIX}"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The extracted columns' names (the alias of a cast column)."""
+        return tuple(column.rsplit(" as ", 1)[-1] for column in self.columns)
 
     @property
     def select_list(self) -> str:
@@ -149,20 +183,22 @@ S3_BUCKET = os.environ.get("SHOPSTREAM_S3_BUCKET", "shopstream-raw")
 S3_RAW_PREFIX = "raw/postgres"
 
 
-# The day a run's data belongs to: its data interval's start. A scheduled daily run's logical date is
-# that day too, but a manual run's logical date is the end of the interval it covers, so `ds` would
-# name the wrong day.
-PARTITION_DS = "{{ data_interval_start | ds }}"
+# Extraction re-reads this far behind the last loaded change, so a transaction that committed after
+# an extraction, with an `updated_at` (its start time) before it, is still picked up by the next one.
+# It must exceed the longest writing transaction of the source; the load skips the versions it
+# already holds, so re-reading costs only time.
+LATE_COMMIT_OVERLAP = timedelta(hours=1)
+# The run conf the DAG accepts (its params); any other key fails the run before it touches a system.
+RUN_CONF_KEYS = frozenset({"full_history"})
 
 
-def s3_partition(table: str, ds: str) -> str:
-    """The partition path of one table and day below ``S3_RAW_PREFIX/<table>/``."""
-    return f"ds={ds}/{table}.parquet"
+def s3_key(table: str, ds: str, run_key: str) -> str:
+    """The object key of one table's extract by one run: a retry or replay of that run replaces it.
 
-
-def s3_key(table: str, ds: str) -> str:
-    """The object key of one table's extract for one day: deterministic, so a re-run replaces it."""
-    return f"{S3_RAW_PREFIX}/{table}/{s3_partition(table, ds)}"
+    ``ds`` is the day the run's data belongs to (its data interval's start, or the day it ran when it
+    has no data interval); ``run_key`` is the run id made safe for a key.
+    """
+    return f"{S3_RAW_PREFIX}/{table}/ds={ds}/{table}__{run_key}.parquet"
 
 
 # --- Warehouse (Snowflake) -------------------------------------------------------------------------
@@ -170,6 +206,8 @@ SNOWFLAKE_DATABASE = os.environ.get("SHOPSTREAM_SNOWFLAKE_DATABASE", "SHOPSTREAM
 RAW_SCHEMA = "RAW"
 RAW_STAGE = f"{RAW_SCHEMA}.SHOPSTREAM_S3"
 RAW_FILE_FORMAT = f"{RAW_SCHEMA}.PARQUET_FORMAT"
+# COPY INTO lands each file here first; the load then inserts the row versions RAW does not hold yet.
+LANDING_SUFFIX = "__LANDING"
 # Cloud only: the storage integration an account admin creates once (include/sql/snowflake/admin).
 SNOWFLAKE_STORAGE_INTEGRATION = os.environ.get("SHOPSTREAM_STORAGE_INTEGRATION", "SHOPSTREAM_S3_INTEGRATION")
 DBT_TARGET_SCHEMA = "ANALYTICS"

@@ -1,60 +1,172 @@
-"""Extraction from PostgreSQL to the S3 landing zone, one Parquet file per table and day."""
+"""Extraction from PostgreSQL to the S3 landing zone: what changed since the last load, one file per table and run.
+
+`plan_extraction` runs first. It checks the run conf, then decides each table's window from what
+RAW already holds, not from the run's data interval alone:
+
+- ``since``: the latest ``updated_at`` in RAW minus ``LATE_COMMIT_OVERLAP`` (``-infinity`` when RAW
+  holds nothing, or with ``full_history``). Days the DAG did not run are therefore caught up by the
+  next run, and a late-committing transaction is re-read.
+- ``until``: the end of the run's data interval, or the moment it was planned for a manual run
+  without a logical date. A backfill of an old day extracts nothing newer than that day.
+
+The load (include/shopstream/load.py) keeps only the row versions RAW does not hold yet, so
+overlapping windows, replays and retries never land a version twice.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
 from airflow.providers.amazon.aws.transfers.sql_to_s3 import SqlToS3Operator
+from airflow.sdk import task
 
 from include.shopstream.config import (
     AWS_CONN_ID,
-    PARTITION_DS,
+    LATE_COMMIT_OVERLAP,
     POSTGRES_CONN_ID,
+    RAW_SCHEMA,
+    RUN_CONF_KEYS,
     S3_BUCKET,
+    S3_RAW_PREFIX,
+    SNOWFLAKE_CONN_ID,
+    SNOWFLAKE_DATABASE,
     SOURCE_SCHEMA,
+    TABLES,
     SourceTable,
     s3_key,
 )
 
-# Rows changed in the run's data interval, a half-open window, so consecutive runs never extract a
-# change twice or miss one. With the `full_history` param: every row created before the interval's
-# end, in its current version (a first load, or a reload of a warehouse that lost its data).
+log = logging.getLogger(__name__)
+PLAN_TASK_ID = "plan_extraction"
+FULL_HISTORY = "-infinity"
+
 CHANGED_ROWS_SQL = """\
 select {select_list},
-       '{source_file}' as _source_file
+       %(source_file)s as _source_file
 from {schema}.{table}
-{{% if params.full_history %}}where created_at < '{{{{ data_interval_end }}}}'
-{{% else %}}where updated_at >= '{{{{ data_interval_start }}}}'
-  and updated_at < '{{{{ data_interval_end }}}}'
-{{% endif %}}order by {primary_key}
+where updated_at >= %(since)s::timestamptz
+  and updated_at < %(until)s::timestamptz
+order by {primary_key}
 """
 
 
-def source_file_uri(table: str) -> str:
-    """The Parquet file of a run, as recorded in RAW's ``_source_file`` (a Jinja template)."""
-    return f"s3://{S3_BUCKET}/{s3_key(table, PARTITION_DS)}"
+class RunConfError(ValueError):
+    """The run conf has a key the DAG does not accept, or a value of the wrong type."""
+
+
+def check_run_conf(conf: dict[str, Any] | None) -> bool:
+    """Validate a run's conf; returns its ``full_history`` flag.
+
+    Raises ``RunConfError`` naming the offending key: run conf never reaches SQL text, and a typo
+    must not pass silently.
+    """
+    conf = conf or {}
+    unknown = sorted(set(conf) - RUN_CONF_KEYS)
+    if unknown:
+        raise RunConfError(
+            f"run conf key(s) {unknown} not accepted; this DAG accepts only {sorted(RUN_CONF_KEYS)} "
+            '(e.g. {"full_history": true}). Trigger it again without them.'
+        )
+    full_history = conf.get("full_history", False)
+    if not isinstance(full_history, bool):
+        raise RunConfError(f"run conf 'full_history' must be true or false, not {full_history!r}")
+    return full_history
+
+
+def run_key(run_id: str) -> str:
+    """A run id made safe for an S3 key and a SQL literal (letters, digits, ``_``, ``-``, ``.``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
+
+
+def source_file_uri(table: str, ds: str, key: str) -> str:
+    """The Parquet file of one run, as recorded in RAW's ``_source_file``."""
+    return f"s3://{S3_BUCKET}/{s3_key(table, ds, key)}"
+
+
+def raw_watermarks() -> dict[str, datetime | None]:
+    """The latest ``updated_at`` RAW holds per table (UTC), None for an empty or missing table."""
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    hook = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
+    marks: dict[str, datetime | None] = {}
+    for table in TABLES:
+        relation = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}"
+        # Text, not a timestamp: the emulator shows a NULL timestamp as 1970-01-01.
+        value = hook.get_first(f"select to_varchar(max(updated_at), 'YYYY-MM-DD HH24:MI:SS.FF6') from {relation}")[0]
+        marks[table.name] = datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+    return marks
+
+
+def plan_windows(
+    marks: dict[str, datetime | None], *, until: datetime, full_history: bool
+) -> dict[str, dict[str, str]]:
+    """Each table's extraction window as ISO strings ``{"since", "until"}`` (``since`` may be -infinity)."""
+    windows = {}
+    for table in TABLES:
+        mark = None if full_history else marks.get(table.name)
+        since = FULL_HISTORY if mark is None else (mark - LATE_COMMIT_OVERLAP).isoformat()
+        windows[table.name] = {"since": since, "until": until.isoformat()}
+    return windows
+
+
+@task(task_id=PLAN_TASK_ID)
+def plan_extraction(**context: Any) -> dict[str, Any]:
+    """Check the run conf, then plan every table's window and file for this run (an XCom dict)."""
+    dag_run = context["dag_run"]
+    full_history = check_run_conf(dag_run.conf)
+    interval_end: datetime | None = context.get("data_interval_end")
+    interval_start: datetime | None = context.get("data_interval_start")
+    now = datetime.now(UTC)
+    until = interval_end if interval_end is not None else now
+    ds = (interval_start or now).strftime("%Y-%m-%d")
+    key = run_key(dag_run.run_id)
+    windows = plan_windows(raw_watermarks(), until=until, full_history=full_history)
+    for name, window in windows.items():
+        window["file"] = source_file_uri(name, ds, key)
+        window["key"] = s3_key(name, ds, key)
+        window["stage_path"] = window["key"].removeprefix(f"{S3_RAW_PREFIX}/")
+        log.info("%s: extract updated_at in [%s, %s) to %s", name, window["since"], window["until"], window["file"])
+    return {"ds": ds, "run_key": key, "tables": windows}
+
+
+def planned(table: str, field: str) -> str:
+    """A template reading one field of a table's plan (``since``, ``until``, ``file``, ``key``, ``stage_path``)."""
+    return f"{{{{ ti.xcom_pull(task_ids='{PLAN_TASK_ID}')['tables']['{table}']['{field}'] }}}}"
+
+
+class WindowedSqlToS3Operator(SqlToS3Operator):
+    """SqlToS3Operator whose query parameters are templated too, so the window stays a bind parameter."""
+
+    template_fields = (*SqlToS3Operator.template_fields, "parameters")
 
 
 def changed_rows_query(table: SourceTable) -> str:
     return CHANGED_ROWS_SQL.format(
-        select_list=table.select_list,
-        source_file=source_file_uri(table.name),
-        schema=SOURCE_SCHEMA,
-        table=table.name,
-        primary_key=table.primary_key,
+        select_list=table.select_list, schema=SOURCE_SCHEMA, table=table.name, primary_key=table.primary_key
     )
 
 
 def extract_task(table: SourceTable) -> SqlToS3Operator:
-    """Write one table's changed rows to its deterministic key; a re-run replaces the object."""
-    return SqlToS3Operator(
+    """Write one table's changed rows to this run's key; a retry or replay replaces the object."""
+    return WindowedSqlToS3Operator(
         task_id=table.name,
         sql_conn_id=POSTGRES_CONN_ID,
         aws_conn_id=AWS_CONN_ID,
         query=changed_rows_query(table),
+        # psycopg's `execute(query, params=...)`: the provider passes the mapping as keyword arguments
+        # to polars' executor, so the bind parameters travel under their keyword name.
+        parameters={"params": {
+            "since": planned(table.name, "since"),
+            "until": planned(table.name, "until"),
+            "source_file": planned(table.name, "file"),
+        }},
         s3_bucket=S3_BUCKET,
-        s3_key=s3_key(table.name, PARTITION_DS),
+        s3_key=planned(table.name, "key"),
         file_format="parquet",
         replace=True,
-        # Arrow-backed columns keep Postgres types: decimals stay decimals, nullable integers stay
-        # integers, timestamps keep their time zone.
-        read_kwargs={"dtype_backend": "pyarrow"},
+        # polars keeps PostgreSQL numerics as decimals (Parquet decimal128): money stays exact.
+        df_type="polars",
     )

@@ -1,26 +1,22 @@
 """Row counts of every layer, read through the pipeline's own Airflow connections.
 
-Used by the run command's summary and by the integration tests, so what the user is shown is what
-the tests prove: PostgreSQL source tables, the day's Parquet files in S3, RAW, and every dbt model.
+Used by the run command's summary and the benchmark: PostgreSQL source tables, RAW (every extracted
+version of a row) and every dbt model.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 
 from include.shopstream.config import (
-    AWS_CONN_ID,
     DBT_MANIFEST_PATH,
     POSTGRES_CONN_ID,
     RAW_SCHEMA,
-    S3_BUCKET,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_SCHEMA,
     TABLES,
-    s3_key,
 )
 
 
@@ -29,12 +25,11 @@ class LayerCounts:
     """Rows per table, per layer. A missing table or file counts as None, not as zero."""
 
     source: dict[str, int]
-    landing: dict[str, int | None]
     raw: dict[str, int | None]
     models: dict[str, int | None]
 
     def as_dict(self) -> dict[str, dict[str, int | None]]:
-        return {"postgres": dict(self.source), "s3": self.landing, "raw": self.raw, "dbt": self.models}
+        return {"postgres": dict(self.source), "raw": self.raw, "dbt": self.models}
 
 
 def source_counts() -> dict[str, int]:
@@ -42,23 +37,6 @@ def source_counts() -> dict[str, int]:
 
     hook = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
     return {t.name: hook.get_first(f"select count(*) from {SOURCE_SCHEMA}.{t.name}")[0] for t in TABLES}
-
-
-def landing_counts(ds: str) -> dict[str, int | None]:
-    """Rows in each table's Parquet file of day ``ds`` (read from the file footer)."""
-    import pyarrow.parquet as pq
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    hook = S3Hook(aws_conn_id=AWS_CONN_ID)
-    counts: dict[str, int | None] = {}
-    for table in TABLES:
-        key = s3_key(table.name, ds)
-        if not hook.check_for_key(key, bucket_name=S3_BUCKET):
-            counts[table.name] = None
-            continue
-        body = hook.get_key(key, bucket_name=S3_BUCKET).get()["Body"].read()
-        counts[table.name] = pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
-    return counts
 
 
 def dbt_relations() -> dict[str, str]:
@@ -98,6 +76,6 @@ def warehouse_counts() -> tuple[dict[str, int | None], dict[str, int | None]]:
         conn.close()
 
 
-def all_counts(ds: str) -> LayerCounts:
+def all_counts() -> LayerCounts:
     raw, models = warehouse_counts()
-    return LayerCounts(source=source_counts(), landing=landing_counts(ds), raw=raw, models=models)
+    return LayerCounts(source=source_counts(), raw=raw, models=models)

@@ -1,13 +1,27 @@
-"""Loading one day's Parquet files from the S3 stage into Snowflake's RAW tables."""
+"""Loading each run's Parquet files from the S3 stage into Snowflake's RAW tables, exactly once per row version.
+
+Per table, two tasks:
+
+1. ``copy_into``: CopyFromExternalStageToSnowflakeOperator copies this run's file into the table's
+   landing table (``RAW.<TABLE>__LANDING``). A retry copies it again (``force``): landing may hold the
+   file twice, which the next step absorbs.
+2. ``insert_new_versions``: one INSERT adds to RAW the versions, keyed by (primary key, updated_at),
+   that RAW does not hold yet, stamped with the load time in UTC; then the file's landing rows go.
+
+A version already in RAW is never inserted again and nothing is ever deleted from RAW, so full and
+daily loads never undo each other, and any task can be retried or cleared alone any number of times.
+The insert is one statement: a crash leaves RAW either without or with the whole file's new versions.
+"""
 
 from __future__ import annotations
+
+import functools
 
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.providers.snowflake.transfers.copy_into_snowflake import CopyFromExternalStageToSnowflakeOperator
 from airflow.sdk import TaskGroup
 
 from include.shopstream.config import (
-    PARTITION_DS,
     RAW_FILE_FORMAT,
     RAW_SCHEMA,
     RAW_STAGE,
@@ -16,62 +30,91 @@ from include.shopstream.config import (
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SNOWFLAKE_STORAGE_INTEGRATION,
+    SQL_DIR,
+    TABLES,
     SourceTable,
-    s3_partition,
 )
-from include.shopstream.extract import source_file_uri
+from include.shopstream.extract import planned
+
+INSERT_NEW_VERSIONS_SQL = """\
+insert into {raw} ({columns}, _source_file, _loaded_at)
+select distinct {landing_columns}, landing._source_file, sysdate()
+from {landing} as landing
+where landing._source_file = %(source_file)s
+  and not exists (
+      select 1
+      from {raw} as raw
+      where raw.{primary_key} = landing.{primary_key}
+        and raw.updated_at = landing.updated_at
+  );
+delete from {landing} where _source_file = %(source_file)s;
+"""
 
 
-def setup_warehouse_task() -> SQLExecuteQueryOperator:
-    """Create the database, RAW schema, file format, stage and RAW tables if they are missing."""
-    return SQLExecuteQueryOperator(
-        task_id="setup_warehouse",
-        conn_id=SNOWFLAKE_CONN_ID,
-        sql="sql/snowflake/raw_objects.sql",  # found through the DAG's template_searchpath
-        split_statements=True,
-        params={
+@functools.cache
+def warehouse_objects_sql() -> str:
+    """include/sql/snowflake/raw_objects.sql rendered with names from include/shopstream/config.py only.
+
+    Rendered here, once per parse, rather than by Airflow at run time: Airflow lets a run's conf
+    override task params, and object names must never come from a trigger.
+    """
+    import jinja2
+
+    template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
+    return template.render(params={
             "database": SNOWFLAKE_DATABASE,
             "file_format": RAW_FILE_FORMAT,
             "stage": RAW_STAGE,
             "bucket": S3_BUCKET,
             "prefix": S3_RAW_PREFIX,
             "storage_integration": SNOWFLAKE_STORAGE_INTEGRATION,
-        },
+            "tables": [(t.raw_table, t.landing_table) for t in TABLES],
+        })
+
+
+def setup_warehouse_task() -> SQLExecuteQueryOperator:
+    """Create the database, RAW schema, file format, stage, RAW and landing tables if they are missing."""
+    return SQLExecuteQueryOperator(
+        task_id="setup_warehouse",
+        conn_id=SNOWFLAKE_CONN_ID,
+        sql=warehouse_objects_sql(),
+        split_statements=True,
+    )
+
+
+def insert_new_versions_sql(table: SourceTable) -> str:
+    schema = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}"
+    return INSERT_NEW_VERSIONS_SQL.format(
+        raw=f"{schema}.{table.raw_table}",
+        landing=f"{schema}.{table.landing_table}",
+        columns=", ".join(table.column_names),
+        landing_columns=", ".join(f"landing.{c}" for c in table.column_names),
+        primary_key=table.primary_key,
     )
 
 
 def load_group(table: SourceTable) -> TaskGroup:
-    """clear_partition >> copy_into >> stamp_load_time, for one table and day.
-
-    A re-run first deletes what this day's file loaded before, so loading twice never appends twice.
-    COPY's load history would skip an unchanged file and load a replaced one on top of the old rows,
-    so the copy is forced and the clear step owns idempotency. The load time is stamped by SQL after
-    the copy because the Parquet file cannot know it.
-    """
-    raw_table = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}"
-    this_file = f"_source_file = '{source_file_uri(table.name)}'"
+    """copy_into >> insert_new_versions, for one table and run."""
     with TaskGroup(group_id=table.name) as group:
-        clear = SQLExecuteQueryOperator(
-            task_id="clear_partition",
-            conn_id=SNOWFLAKE_CONN_ID,
-            sql=f"delete from {raw_table} where {this_file}",
-        )
         copy = CopyFromExternalStageToSnowflakeOperator(
             task_id="copy_into",
             snowflake_conn_id=SNOWFLAKE_CONN_ID,
             database=SNOWFLAKE_DATABASE,
             schema=RAW_SCHEMA,
-            table=table.raw_table,
+            table=table.landing_table,
             stage=f"{SNOWFLAKE_DATABASE}.{RAW_STAGE}",
-            prefix=f"{table.name}/",
-            files=[s3_partition(table.name, PARTITION_DS)],
+            # `files` is the operator's only templated field: the planned key below the stage's prefix.
+            files=[planned(table.name, "stage_path")],
             file_format=f"(format_name = '{SNOWFLAKE_DATABASE}.{RAW_FILE_FORMAT}')",
             copy_options="match_by_column_name = case_insensitive force = true on_error = abort_statement",
         )
-        stamp = SQLExecuteQueryOperator(
-            task_id="stamp_load_time",
+        insert = SQLExecuteQueryOperator(
+            task_id="insert_new_versions",
             conn_id=SNOWFLAKE_CONN_ID,
-            sql=f"update {raw_table} set _loaded_at = current_timestamp() where {this_file} and _loaded_at is null",
+            sql=insert_new_versions_sql(table),
+            parameters={"source_file": planned(table.name, "file")},
+            split_statements=True,
         )
-        clear >> copy >> stamp
+        copy >> insert
     return group
+

@@ -51,20 +51,38 @@ def test_no_import_errors(dagbag: DagBag) -> None:
 
 
 def test_dag_conventions(dagbag: DagBag) -> None:
+    """Tags, no catch-up, an owner and a time limit on every task, a run timeout on the pipeline."""
     for dag_id, dag in dagbag.dags.items():
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.catchup is False, f"{dag_id} must not catch up"
         for task in dag.tasks:
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
-            assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}, want >= 2"
+    elt = dagbag.dags["shopstream_elt"]
+    assert elt.dagrun_timeout is not None
+    for task in elt.tasks:
+        assert task.execution_timeout is not None, f"{task.task_id} has no execution timeout"
+
+
+def test_retries_where_they_help(elt) -> None:
+    """Extraction and loading retry (a dropped connection); dbt tasks and the conf check fail at once."""
+    for task in elt.tasks:
+        if task.task_id.startswith(("extract.", "load.", "setup_warehouse", "plan_extraction")):
+            assert task.retries >= 2 and task.retry_exponential_backoff, f"{task.task_id} does not retry"
+        elif task.task_id.startswith("dbt.") or task.task_id == "validate_run_conf":
+            assert task.retries == 0, f"{task.task_id} retries={task.retries}: its failures are deterministic"
 
 
 def test_one_extract_and_load_per_table(elt) -> None:
     task_ids = set(elt.task_ids)
     for table in TABLES:
         assert f"extract.{table.name}" in task_ids
-        for step in ("clear_partition", "copy_into", "stamp_load_time"):
+        for step in ("copy_into", "insert_new_versions"):
             assert f"load.{table.name}.{step}" in task_ids
+
+
+def test_the_run_conf_is_checked_before_any_system_is_touched(elt) -> None:
+    first = [t.task_id for t in elt.tasks if not t.upstream_task_ids]
+    assert first == ["validate_run_conf"]
 
 
 def _task_group_of(unique_id: str, manifest: dict) -> str:
@@ -76,36 +94,26 @@ def _task_group_of(unique_id: str, manifest: dict) -> str:
 
 
 def test_every_dbt_node_has_its_task(elt) -> None:
-    """Each model gets `.run` and `.test` tasks, each source `.source` and `.test` tasks, and each
-    test with several parents a task of its own."""
+    """One producer runs `dbt build`; each model gets `.run` and `.test` tasks that follow it, each
+    snapshot `.snapshot`, each source `.source` and `.test`."""
     manifest = json.loads(DBT_MANIFEST_PATH.read_text())
     task_ids = set(elt.task_ids)
-    models = [uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"]
-    assert models, "the manifest has no model"
-    for uid in models:
-        assert f"{_task_group_of(uid, manifest)}.run" in task_ids, f"no task runs {uid}"
+    assert "dbt.dbt_producer_watcher" in task_ids
+    nodes = [(uid, n) for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "snapshot")]
+    assert nodes, "the manifest has no model"
+    for uid, node in nodes:
+        suffix = "run" if node["resource_type"] == "model" else "snapshot"
+        assert f"{_task_group_of(uid, manifest)}.{suffix}" in task_ids, f"no task follows {uid}"
+        tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+        tested = any(uid in n["depends_on"]["nodes"] for n in tests)
+        if tested:
+            assert f"{_task_group_of(uid, manifest)}.test" in task_ids, f"no task follows the tests of {uid}"
     for uid in manifest["sources"]:
         assert f"{_task_group_of(uid, manifest)}.source" in task_ids, f"no task checks {uid}"
-    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
-    assert tests, "the manifest has no test"
-    for node in tests:
-        parents = set(node["depends_on"]["nodes"])
-        if len(parents) > 1:
-            assert f"dbt.{node['name']}_test" in task_ids, f"multi-parent test {node['name']} has no task"
-        else:
-            (parent,) = parents
-            assert f"{_task_group_of(parent, manifest)}.test" in task_ids, f"no task runs {node['name']}"
 
 
 def test_dbt_runs_after_every_load(elt) -> None:
+    producer = elt.get_task("dbt.dbt_producer_watcher")
+    upstream = {t.task_id for t in producer.get_flat_relatives(upstream=True)}
     for table in TABLES:
-        stamp = elt.get_task(f"load.{table.name}.stamp_load_time")
-        downstream = {t.task_id for t in stamp.get_flat_relatives(upstream=False)}
-        assert any(t.startswith("dbt.") for t in downstream), f"dbt does not wait for {table.name}"
-
-
-def test_multi_parent_tests_wait_for_all_parents(elt) -> None:
-    for task in elt.tasks:
-        if task.task_id.startswith("dbt.relationships_"):
-            upstream_models = {t.split(".")[1] for t in task.upstream_task_ids}
-            assert len(upstream_models) >= 2, f"{task.task_id} waits only for {upstream_models}"
+        assert f"load.{table.name}.insert_new_versions" in upstream

@@ -14,7 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from include.shopstream.local_stack import stack
+from include.shopstream.local_stack import airflow_server, stack
+from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE
 from include.shopstream.local_stack.settings import StackSettings
 from tests.conftest import TEST_STACK
 
@@ -28,9 +29,16 @@ def embedded_stack() -> Iterator[StackSettings]:
     already_running = all(": running" in line for line in stack.status(TEST_STACK))
     for line in stack.start(TEST_STACK):
         print(line)
+    # A fresh metadata DB: no run, Variable or scheduler bookkeeping left by an earlier session.
+    print(airflow_server.stop(TEST_STACK))
+    server = f"host={TEST_STACK.host} port={TEST_STACK.postgres_port} user=postgres"
+    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"drop database if exists {AIRFLOW_DATABASE} with (force)")
+        conn.execute(f"create database {AIRFLOW_DATABASE}")
     migrate = subprocess.run([AIRFLOW, "db", "migrate"], capture_output=True, text=True, check=False)
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     yield TEST_STACK
+    print(airflow_server.stop(TEST_STACK))
     if not already_running:
         for line in stack.stop(TEST_STACK):
             print(line)

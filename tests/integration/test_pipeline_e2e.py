@@ -1,84 +1,143 @@
-"""End to end on the embedded stack: the DAG run by Airflow, through its real connections, three days.
+"""End to end through Airflow's scheduler on the embedded stack: the paths users take, in one sequence.
 
-Day 1 loads the full history; days 2 and 3 are simulated in the source (new rows, status, price and
-profile changes) and loaded incrementally. Proves that every task succeeds each day, that row counts
-reconcile from PostgreSQL through S3 and RAW to staging and the marts, that a re-run of the same day
-changes no count anywhere, that a day's file holds exactly that day's changes, and that the
-snapshots keep more than one version of the rows that changed.
+The test stack's Airflow (scheduler, DAG processor, triggerer, API server) runs every task; runs are
+triggered, cleared and followed through the REST API, as the UI does. One source, one warehouse and
+one sequence of runs serve every scenario, each step building on the last:
+
+1. a manual run of yesterday loads the full history (RAW was empty); switching the DAG on makes the
+   scheduler run its own run of that same day next: it adds no row to RAW;
+2. each load task cleared alone, as after a crash between steps, changes no row anywhere;
+3. three days are simulated in the source (with an amount of 9,999,999,999.99 and a discount of
+   0.10) and not run; one run of the last of them loads all of them;
+4. a backfill of an older day changes no row anywhere;
+5. a run without a logical date, while a transaction stays open, then a second one after it commits:
+   the late commit arrives; the second run fails one intermediate model on purpose (fault
+   injection): its descendants stop, independent branches succeed; clearing the failed task with
+   its downstream re-runs that lineage only;
+6. a run conf that tries to reach SQL fails before any task touches a system.
+
+After each step the layers reconcile from PostgreSQL to the marts (counts and revenue to the cent);
+"changes no row" is checked by content: a hash of the sorted rows of every relation.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
-from airflow.models import DagRun, TaskInstance
-from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-from airflow.utils.session import create_session
-from sqlalchemy import select
 
-from include.shopstream.config import PROJECT_ROOT, SNOWFLAKE_CONN_ID, SOURCE_DATABASE, SOURCE_SCHEMA, TABLES
-from include.shopstream.layer_counts import LayerCounts, all_counts, dbt_relations
+from include.shopstream.config import (
+    ELT_DAG_ID,
+    FAULT_INJECTION_VARIABLE,
+    PROJECT_ROOT,
+    RAW_SCHEMA,
+    SNOWFLAKE_CONN_ID,
+    SNOWFLAKE_DATABASE,
+    SOURCE_DATABASE,
+    SOURCE_SCHEMA,
+    TABLES,
+)
+from include.shopstream.extract import run_key
+from include.shopstream.layer_counts import dbt_relations
+from include.shopstream.local_stack import airflow_server
+from include.shopstream.local_stack.dag_runs import AirflowApiError, AirflowClient, RunResult
 from include.shopstream.local_stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
 
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
-DAG_ID = "shopstream_elt"
-DAY_1 = date(2026, 11, 20)
-LATER_DAYS = (DAY_1 + timedelta(days=1), DAY_1 + timedelta(days=2))
+TODAY = datetime.now(UTC).date()
+LATEST_DAY = TODAY - timedelta(days=1)  # the interval the scheduler's own run covers
+HISTORY_END = TODAY - timedelta(days=5)  # the generated history's last day
+MISSED_DAYS = tuple(HISTORY_END + timedelta(days=n) for n in (1, 2, 3))
+AUDIT_COLUMNS = {"_SOURCE_FILE", "_LOADED_AT"}
+BIG_PRICE = Decimal("9999999999.99")
+SMALL_DISCOUNT = Decimal("0.10")
+FAULTY_MODEL = "int_customer_rfm"
 
 
-@dataclass
-class Run:
-    day: date
-    state: str | None
-    task_states: dict[str, str | None]
-    counts: LayerCounts
-    changed_in_source: dict[str, int]
-    log: str
+# --- helpers ---------------------------------------------------------------------------------------
 
 
-def logical_date(day: date) -> str:
-    """A manual run covers the day before its logical date."""
-    return f"{day + timedelta(days=1)}T00:00:00+00:00"
+def logical_date(day: date) -> datetime:
+    """The logical date of the manual run whose data interval is ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
 
 
-def changed_on(dsn: str, day: date) -> dict[str, int]:
-    """Rows of each source table whose updated_at falls on ``day``: what that day's run must extract."""
+def snowflake_rows(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    conn = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID).get_conn()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql)
+        return [c[0].upper() for c in cursor.description], cursor.fetchall()
+    finally:
+        conn.close()
+
+
+def warehouse_value(sql: str) -> Any:
+    return snowflake_rows(sql)[1][0][0]
+
+
+def relations() -> dict[str, str]:
+    """Every relation the pipeline writes: RAW tables and every dbt model and snapshot."""
+    raw = {f"raw.{t.name}": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in TABLES}
+    return {**raw, **dbt_relations()}
+
+
+def content_hashes() -> dict[str, str]:
+    """A hash of the sorted rows of each relation (RAW without its load audit columns)."""
+    hashes = {}
+    for name, relation in relations().items():
+        columns, rows = snowflake_rows(f"select * from {relation}")
+        keep = [i for i, c in enumerate(columns) if c not in AUDIT_COLUMNS]
+        lines = sorted(repr(tuple(row[i] for i in keep)) for row in rows)
+        hashes[name] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return hashes
+
+
+def assert_same_content(before: dict[str, str], after: dict[str, str], what: str) -> None:
+    changed = sorted(name for name in before if before[name] != after.get(name))
+    assert not changed, f"{what} changed the content of {changed}"
+
+
+def source_value(dsn: str, sql: str) -> Any:
     with psycopg.connect(dsn) as conn:
-        return {
-            t.name: conn.execute(
-                f"select count(*) from {SOURCE_SCHEMA}.{t.name} where updated_at >= %s and updated_at < %s",
-                (day, day + timedelta(days=1)),
-            ).fetchone()[0]
-            for t in TABLES
-        }
+        return conn.execute(sql).fetchone()[0]
 
 
-def run_dag(day: date, conf: dict, dsn: str) -> Run:
-    changed = changed_on(dsn, day)
-    result = subprocess.run(
-        [AIRFLOW, "dags", "test", DAG_ID, logical_date(day), "--conf", json.dumps(conf)],
-        capture_output=True, text=True, check=False, timeout=2400,
+def assert_reconciles(dsn: str) -> None:
+    """Every source row reaches staging; orders and revenue reach the marts, to the cent."""
+    models = dbt_relations()
+    for table in TABLES:
+        source = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.{table.name}")
+        staged = warehouse_value(f"select count(*) from {models[f'stg_shopstream__{table.name}']}")
+        assert staged == source, f"{table.name}: staging {staged} != postgres {source}"
+    orders = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.orders")
+    assert warehouse_value(f"select count(*) from {models['fct_orders']}") == orders
+    revenue = source_value(
+        dsn,
+        f"""select coalesce(sum(i.quantity * i.unit_price - i.discount_amount), 0)
+            from {SOURCE_SCHEMA}.order_items i join {SOURCE_SCHEMA}.orders o using (order_id)
+            where o.order_status in ('paid', 'shipped', 'delivered')""",
     )
-    with create_session() as session:
-        run = session.scalar(
-            select(DagRun).where(DagRun.dag_id == DAG_ID, DagRun.run_id.like("manual__%"))
-            .order_by(DagRun.id.desc()).limit(1)
-        )
-        assert run is not None, result.stdout[-5000:]
-        tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == run.run_id)).all()
-        states = {ti.task_id: (str(ti.state) if ti.state else None) for ti in tis}
-        state = str(run.state)
-    return Run(day, state, states, all_counts(day.isoformat()), changed, result.stdout[-20000:] + result.stderr[-5000:])
+    fct = warehouse_value(f"select to_varchar(sum(net_amount)) from {models['fct_orders']} where is_revenue")
+    mart = warehouse_value(f"select to_varchar(sum(revenue)) from {models['mart_sales_overview']}")
+    assert Decimal(fct) == revenue, f"fct_orders revenue {fct} != postgres {revenue}"
+    assert Decimal(mart) == revenue, f"mart_sales_overview revenue {mart} != postgres {revenue}"
+
+
+def assert_succeeded(run: RunResult) -> None:
+    assert run.state == "success" and not run.failed(), f"{run.run_id}: {run.state}, failed: {run.failed()}"
 
 
 def generator(dsn: str, *args: str) -> None:
@@ -86,100 +145,244 @@ def generator(dsn: str, *args: str) -> None:
         [sys.executable, "-m", "include.data_gen", *args],
         cwd=PROJECT_ROOT, env={**os.environ, "SHOPSTREAM_PG_DSN": dsn}, capture_output=True, text=True, check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def warehouse_value(sql: str) -> object:
-    return SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID).get_first(sql)[0]
+# --- the shared stack, source and Airflow ----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def source(embedded_stack: StackSettings) -> str:
-    """A fresh source: 10 days of history ending with DAY_1, with some dirty rows."""
+def dsn(embedded_stack: StackSettings) -> str:
+    """A fresh source (history ending with HISTORY_END, some dirty rows) and an empty warehouse."""
     dsn = f"host={embedded_stack.host} port={embedded_stack.postgres_port} user=postgres dbname={SOURCE_DATABASE}"
-    generator(dsn, "--orders", "600", "--days", "10", "--end-date", str(DAY_1 + timedelta(days=1)),
+    generator(dsn, "--orders", "600", "--days", "10", "--end-date", str(HISTORY_END + timedelta(days=1)),
               "--seed", "11", "--dirty-rate", "0.02", "--reset")
+    for schema in ("RAW", "STAGING", "INTERMEDIATE", "MARTS", "SNAPSHOTS", "ANALYTICS"):
+        snowflake_rows(f"drop schema if exists {SNOWFLAKE_DATABASE}.{schema} cascade")
     return dsn
 
 
 @pytest.fixture(scope="module")
-def first_run(source: str) -> Run:
-    return run_dag(DAY_1, {"full_history": True}, source)
+def airflow(embedded_stack: StackSettings, dsn: str) -> Iterator[AirflowClient]:
+    """The test stack's Airflow, with shopstream_elt paused (each step decides when it runs)."""
+    print(airflow_server.start(embedded_stack))
+    client = AirflowClient()
+    client.wait_for_dag(ELT_DAG_ID)
+    client.set_paused(ELT_DAG_ID, True)
+    yield client
+    print(airflow_server.stop(embedded_stack))
+
+
+def trigger_and_follow(client: AirflowClient, *, day: date | None, conf: dict | None = None) -> RunResult:
+    """A manual run (of ``day``, or without a logical date), run by the scheduler to its end."""
+    client.set_paused(ELT_DAG_ID, False)
+    try:
+        run_id = client.trigger(ELT_DAG_ID, logical_date=logical_date(day) if day else None, conf=conf)
+        return client.follow(ELT_DAG_ID, run_id, timeout_s=900)
+    finally:
+        client.set_paused(ELT_DAG_ID, True)
+
+
+def clear_and_follow(client: AirflowClient, run_id: str, task_ids: list[str], *, downstream: bool = False) -> RunResult:
+    client.set_paused(ELT_DAG_ID, False)
+    try:
+        client.clear(ELT_DAG_ID, run_id, task_ids, downstream=downstream)
+        return client.follow(ELT_DAG_ID, run_id, timeout_s=900)
+    finally:
+        client.set_paused(ELT_DAG_ID, True)
+
+
+# --- the sequence ----------------------------------------------------------------------------------
+
+
+def raw_rows_from(run_id: str) -> int:
+    """RAW rows whose first extraction was made by ``run_id`` (their `_source_file` names it)."""
+    key = run_key(run_id)
+    return sum(
+        warehouse_value(
+            f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table} where _source_file like '%{key}%'"
+        )
+        for t in TABLES
+    )
 
 
 @pytest.fixture(scope="module")
-def later_runs(first_run: Run, source: str) -> list[Run]:
-    runs = []
-    for day in LATER_DAYS:
-        generator(source, "--next-day", "--day", str(day), "--seed", "11")
-        runs.append(run_dag(day, {}, source))
-    return runs
+def full_load(airflow: AirflowClient, dsn: str) -> tuple[RunResult, RunResult]:
+    """A manual run of yesterday, then the scheduler's own run of the same day once the DAG is on.
+
+    The manual run is queued first with an earlier `run_after`, so the scheduler starts it first.
+    """
+    manual_id = airflow.trigger(
+        ELT_DAG_ID, logical_date=logical_date(LATEST_DAY), run_after=logical_date(LATEST_DAY) - timedelta(hours=1)
+    )
+    airflow.set_paused(ELT_DAG_ID, False)
+    try:
+        manual = airflow.follow(ELT_DAG_ID, manual_id, timeout_s=900)
+        scheduled = next((r for r in airflow.runs(ELT_DAG_ID) if r["run_type"] == "scheduled"), None)
+        assert scheduled is not None, "the scheduler made no run of its own after the DAG was switched on"
+        own = airflow.follow(ELT_DAG_ID, scheduled["dag_run_id"], timeout_s=900)
+    finally:
+        airflow.set_paused(ELT_DAG_ID, True)
+    assert_succeeded(manual)
+    return manual, own
 
 
-def assert_all_succeeded(run: Run) -> None:
-    failed = {task: state for task, state in run.task_states.items() if state != "success"}
-    assert run.state == "success" and not failed, f"{run.day}: {failed}\n{run.log}"
-
-
-def test_every_task_succeeds(first_run: Run) -> None:
-    assert_all_succeeded(first_run)
-    assert len(first_run.task_states) > 50
-
-
-def test_counts_reconcile_from_postgres_to_the_marts(first_run: Run) -> None:
-    counts = first_run.counts
+def test_first_run_loads_the_full_history_and_reconciles(full_load, dsn: str) -> None:
+    manual, _ = full_load
+    assert len(manual.tasks) > 50, "every dbt node has its task"
     for table in TABLES:
-        name = table.name
-        source_rows = counts.source[name]
-        assert source_rows > 0, f"{name}: the generator made no row"
-        assert counts.landing[name] == source_rows, f"{name}: S3 {counts.landing[name]} != postgres {source_rows}"
-        assert counts.raw[name] == source_rows, f"{name}: RAW {counts.raw[name]} != postgres {source_rows}"
-        staged = counts.models[f"stg_shopstream__{name}"]
-        assert staged == source_rows, f"{name}: staging {staged} != postgres {source_rows}"
-    assert counts.models["fct_orders"] == counts.source["orders"]
-    assert counts.models["fct_order_items"] == counts.source["order_items"]
-    assert counts.models["fct_events"] == counts.source["events"]
+        raw = warehouse_value(f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}")
+        source = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.{table.name}")
+        assert raw == source, f"RAW.{table.raw_table} {raw} != postgres {source}"
+    utc = warehouse_value(
+        f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDERS"
+        " where abs(datediff('minute', _loaded_at, sysdate())) > 60"
+    )
+    assert utc == 0, "_loaded_at is not UTC"
 
 
-def test_revenue_reconciles_from_postgres_to_the_mart(first_run: Run, source: str) -> None:
-    with psycopg.connect(source) as conn:
-        expected = conn.execute(
-            f"""select coalesce(sum(i.quantity * i.unit_price - i.discount_amount), 0)
-                from {SOURCE_SCHEMA}.order_items i join {SOURCE_SCHEMA}.orders o using (order_id)
-                where o.order_status in ('paid', 'shipped', 'delivered')"""
-        ).fetchone()[0]
-    fct_orders = dbt_relations()["fct_orders"]
-    revenue = warehouse_value(f"select sum(net_amount) from {fct_orders} where is_revenue")
-    assert round(float(revenue), 2) == round(float(expected), 2)
+def test_the_schedulers_run_of_the_same_day_adds_nothing(full_load, dsn: str) -> None:
+    manual, own = full_load
+    assert own.data_interval_end == manual.data_interval_end, "not the same day"
+    assert_succeeded(own)
+    assert own.start_date >= manual.end_date, "the scheduler's run did not come after the full load"
+    assert raw_rows_from(manual.run_id) > 0
+    assert raw_rows_from(own.run_id) == 0, "the scheduler's run of a loaded day added rows to RAW"
+    assert_reconciles(dsn)
 
 
-def test_rerun_of_the_same_day_changes_no_count(first_run: Run, source: str) -> None:
-    again = run_dag(DAY_1, {"full_history": True}, source)
-    assert_all_succeeded(again)
-    assert again.counts.as_dict() == first_run.counts.as_dict()
+def test_each_load_task_cleared_alone_changes_nothing(airflow: AirflowClient, full_load) -> None:
+    """A crash between copy and insert, a retry of either, a re-extraction: RAW keeps each version once."""
+    manual, _ = full_load
+    before = content_hashes()
+    for task_id in ("load.orders.copy_into", "load.orders.copy_into", "load.orders.insert_new_versions",
+                    "extract.order_items", "load.order_items.copy_into", "load.order_items.insert_new_versions"):
+        again = clear_and_follow(airflow, manual.run_id, [task_id])
+        assert again.tasks[task_id].state == "success", f"{task_id}: {again.tasks[task_id]}"
+    assert_same_content(before, content_hashes(), "clearing load tasks one by one")
 
 
-def test_next_days_load_only_their_changes(first_run: Run, later_runs: list[Run]) -> None:
-    previous = first_run
-    for run in later_runs:
-        assert_all_succeeded(run)
-        counts = run.counts
-        for table in TABLES:
-            name = table.name
-            changed = run.changed_in_source[name]
-            assert counts.landing[name] == changed, f"{run.day} {name}: file {counts.landing[name]} != {changed}"
-            assert counts.raw[name] == previous.counts.raw[name] + changed, f"{run.day} {name}: RAW keeps versions"
-            assert counts.models[f"stg_shopstream__{name}"] == counts.source[name], f"{run.day} {name}: staging"
-        assert sum(run.changed_in_source.values()) > 0, f"{run.day}: the simulator changed nothing"
-        previous = run
-
-
-def test_snapshots_keep_the_versions_of_changed_rows(later_runs: list[Run]) -> None:
-    relations = dbt_relations()
-    for snapshot, key in (("snap_users", "user_id"), ("snap_products", "product_id")):
-        versioned = warehouse_value(
-            f"select count(*) from (select {key} from {relations[snapshot]} group by {key} having count(*) > 1)"
+@pytest.fixture(scope="module")
+def catch_up(full_load, airflow: AirflowClient, dsn: str) -> RunResult:
+    """Three simulated days nobody ran, then one run of the last one."""
+    for day in MISSED_DAYS:
+        generator(dsn, "--next-day", "--day", str(day), "--seed", "11")
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            f"""update {SOURCE_SCHEMA}.order_items
+                set unit_price = %s, discount_amount = %s, updated_at = %s
+                where order_item_id = (select min(order_item_id) from {SOURCE_SCHEMA}.order_items)""",
+            (BIG_PRICE, SMALL_DISCOUNT, datetime(*MISSED_DAYS[0].timetuple()[:3], 9, tzinfo=UTC)),
         )
-        assert versioned > 0, f"{snapshot}: no row has more than one version after three days"
-    current = warehouse_value(f"select count(*) from {relations['dim_customers']} where is_current")
-    assert current == later_runs[-1].counts.source["users"]
+    run = trigger_and_follow(airflow, day=MISSED_DAYS[-1])
+    assert_succeeded(run)
+    return run
+
+
+def test_missed_days_are_loaded_by_the_next_run(catch_up: RunResult, dsn: str) -> None:
+    assert_reconciles(dsn)
+    for day in MISSED_DAYS:
+        changed = warehouse_value(
+            f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDERS"
+            f" where to_date(updated_at) = '{day.isoformat()}'"
+        )
+        assert changed > 0, f"no order change of {day} reached RAW"
+
+
+def test_money_stays_exact(catch_up: RunResult) -> None:
+    models = dbt_relations()
+    price, discount = snowflake_rows(
+        f"select to_varchar(unit_price), to_varchar(discount_amount) from {models['stg_shopstream__order_items']}"
+        f" where unit_price = {BIG_PRICE}"
+    )[1][0]
+    assert (Decimal(price), Decimal(discount)) == (BIG_PRICE, SMALL_DISCOUNT)
+    _, rows = snowflake_rows(
+        f"select unit_price, discount_amount from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDER_ITEMS"
+        f" where unit_price = {BIG_PRICE}"
+    )
+    assert all(isinstance(value, Decimal) for value in rows[0]), f"RAW money is not decimal: {rows[0]!r}"
+
+
+def test_a_backfill_of_an_older_day_changes_nothing(catch_up: RunResult, airflow: AirflowClient) -> None:
+    before = content_hashes()
+    run = trigger_and_follow(airflow, day=MISSED_DAYS[0])
+    assert_succeeded(run)
+    assert_same_content(before, content_hashes(), "the backfill of an older day")
+
+
+@pytest.fixture(scope="module")
+def late_commit(catch_up: RunResult, airflow: AirflowClient, dsn: str) -> Iterator[dict[str, Any]]:
+    """Two writers: one commits at once, one stays open across a run without a logical date."""
+    late = psycopg.connect(dsn)
+    order_ids = source_value(dsn, f"select array_agg(order_id order by order_id) from {SOURCE_SCHEMA}.orders")
+    late_order, early_order = order_ids[0], order_ids[1]
+    late.execute(f"update {SOURCE_SCHEMA}.orders set payment_method = 'late_commit' where order_id = %s", (late_order,))
+    time.sleep(1)  # its updated_at (the transaction's start) is now older than the other writer's
+    with psycopg.connect(dsn) as early:
+        early.execute(
+            f"update {SOURCE_SCHEMA}.orders set payment_method = 'early_commit' where order_id = %s", (early_order,)
+        )
+    run = trigger_and_follow(airflow, day=None)
+    late.commit()
+    late.close()
+    yield {"run": run, "late_order": late_order, "early_order": early_order}
+
+
+def payment_method(order_id: int) -> str:
+    orders = dbt_relations()["stg_shopstream__orders"]
+    return warehouse_value(f"select payment_method from {orders} where order_id = {order_id}")
+
+
+def test_a_run_without_logical_date_loads_what_changed(late_commit: dict[str, Any]) -> None:
+    assert_succeeded(late_commit["run"])
+    assert payment_method(late_commit["early_order"]) == "early_commit"
+    assert payment_method(late_commit["late_order"]) != "late_commit", "an uncommitted change was extracted"
+
+
+@pytest.fixture(scope="module")
+def faulty_run(late_commit: dict[str, Any], airflow: AirflowClient) -> Iterator[RunResult]:
+    """The next run without a logical date, with one intermediate model failing on purpose."""
+    airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
+    try:
+        yield trigger_and_follow(airflow, day=None)
+    finally:
+        airflow.delete_variable(FAULT_INJECTION_VARIABLE)
+
+
+def test_a_failed_model_stops_its_lineage_only(faulty_run: RunResult) -> None:
+    states = faulty_run.states()
+    assert faulty_run.state == "failed"
+    assert states[f"dbt.{FAULTY_MODEL}.run"] == "failed"
+    for descendant in ("dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"):
+        assert states[descendant] in ("failed", "upstream_failed"), f"{descendant}: {states[descendant]}"
+    for independent in ("dbt.fct_orders.run", "dbt.fct_events.run", "dbt.dim_products.run"):
+        assert states[independent] == "success", f"{independent}: {states[independent]}"
+
+
+def test_clearing_the_failed_model_reruns_its_lineage(
+    faulty_run: RunResult, late_commit: dict[str, Any], airflow: AirflowClient, dsn: str
+) -> None:
+    rerun = clear_and_follow(airflow, faulty_run.run_id, [f"dbt.{FAULTY_MODEL}.run"], downstream=True)
+    assert_succeeded(rerun)
+    tries = {t: r.try_number for t, r in rerun.tasks.items()}
+    assert tries[f"dbt.{FAULTY_MODEL}.run"] == faulty_run.tasks[f"dbt.{FAULTY_MODEL}.run"].try_number + 1
+    for upstream in ("dbt.dbt_producer_watcher", "dbt.stg_shopstream__orders.run", "extract.orders"):
+        assert tries[upstream] == faulty_run.tasks[upstream].try_number, f"{upstream} ran again"
+    # The late commit was re-read by this run's overlap window.
+    assert payment_method(late_commit["late_order"]) == "late_commit"
+    assert_reconciles(dsn)
+
+
+def test_a_run_conf_never_reaches_sql(faulty_run: RunResult, airflow: AirflowClient) -> None:
+    """The injection of the first release: a conf key overriding a param that SQL used to read."""
+    attack = {"database": "SHOPSTREAM; create schema if not exists SHOPSTREAM.PWNED; --"}
+    try:
+        run = trigger_and_follow(airflow, day=None, conf=attack)
+    except AirflowApiError as refused:  # refused at trigger time is as good
+        assert "database" in str(refused)
+    else:
+        assert run.state == "failed"
+        assert run.tasks["validate_run_conf"].state == "failed"
+        assert all(t.state in (None, "upstream_failed") for tid, t in run.tasks.items() if tid != "validate_run_conf")
+    schemas = snowflake_rows(f"select schema_name from {SNOWFLAKE_DATABASE}.information_schema.schemata")[1]
+    assert "PWNED" not in {s[0].upper() for s in schemas}

@@ -1,10 +1,13 @@
-"""Serve the Airflow UI on the embedded stack (``airflow standalone``), in the background.
+"""Airflow on the embedded stack: the components `astro dev start` runs, in the background.
 
-    python -m include.shopstream.local_stack.airflow_ui          # start, wait until healthy
-    python -m include.shopstream.local_stack.airflow_ui --stop   # stop it and all its children
+    python -m include.shopstream.local_stack.airflow_server          # start, wait until healthy
+    python -m include.shopstream.local_stack.airflow_server --stop   # stop it and all its children
 
-Runs in the stack's environment (``local_stack exec``), so the UI shows the runs that ``make run``
-recorded in the same metadata database, with the dbt models as tasks.
+`airflow standalone` migrates the metadata DB and runs the scheduler (LocalExecutor), the DAG
+processor, the triggerer (the dbt node tasks wait in it) and the API server with the UI. It runs in
+the stack's environment (``local_stack exec``): the metadata DB on the stack's PostgreSQL, the three
+connections, the dbt venv. `make run` starts it, triggers its runs through it and leaves it running
+for `make ui`; `make down` stops it.
 """
 
 from __future__ import annotations
@@ -19,23 +22,34 @@ from pathlib import Path
 from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
 from include.shopstream.local_stack.settings import StackSettings
 
+DEFAULT_PORT = 8080
+START_TIMEOUT_S = 180.0
+
 
 def ui_port() -> int:
-    return int(os.environ.get("SHOPSTREAM_AIRFLOW_PORT", "8080"))
+    """The API server's port (``SHOPSTREAM_AIRFLOW_PORT``, 8080 by default)."""
+    return int(os.environ.get("SHOPSTREAM_AIRFLOW_PORT", str(DEFAULT_PORT)))
+
+
+def ui_url(path: str = "") -> str:
+    return f"http://localhost:{ui_port()}{path}"
 
 
 def _healthy(port: int) -> bool:
+    """The API server answers and reports a healthy scheduler, triggerer and DAG processor."""
     if not port_accepts("127.0.0.1", port):
         return False
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/api/v2/monitor/health")
-        return conn.getresponse().status == 200
+        response = conn.getresponse()
+        body = response.read().decode()
     except OSError:
         return False
+    return response.status == 200 and body.count('"healthy"') >= 3
 
 
-def standalone(settings: StackSettings) -> ServerProcess:
+def server(settings: StackSettings) -> ServerProcess:
     port = ui_port()
     return ServerProcess(
         name="airflow",
@@ -45,29 +59,45 @@ def standalone(settings: StackSettings) -> ServerProcess:
         port_env="SHOPSTREAM_AIRFLOW_PORT",
         run_dir=settings.stack_dir / "run",
         is_ready=lambda: _healthy(port),
-        env={"AIRFLOW__API__PORT": str(port), "AIRFLOW__API__HOST": "127.0.0.1"},
+        env={
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            # Links in logs and the UI's own redirects use this address.
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            # The task and trigger log servers next to it, so the tests' Airflow and the user's coexist.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 1),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 2),
+        },
         # Like Ctrl+C: SIGTERM to the parent alone leaves the scheduler and api-server running.
         stop_signal=signal.SIGINT,
     )
 
 
+def start(settings: StackSettings) -> str:
+    """Start Airflow unless it runs already; return once all its components report healthy."""
+    return server(settings).start(timeout=START_TIMEOUT_S)
+
+
+def stop(settings: StackSettings) -> str:
+    return server(settings).stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stop", action="store_true")
+    parser.add_argument("--stop", action="store_true", help="stop Airflow and all its components")
     args = parser.parse_args()
-    server = standalone(StackSettings.from_env())
+    settings = StackSettings.from_env()
     try:
         if args.stop:
-            print(server.stop())
+            print(stop(settings))
             return 0
-        print(server.start(timeout=180))
+        print(start(settings))
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    port = ui_port()
     print(
-        f"\nAirflow UI: http://localhost:{port}/dags/shopstream_elt  (graph: the dbt models are tasks)\n"
-        f"Log: {server.log_file}\nStop it with: make down"
+        f"\nAirflow UI: {ui_url('/dags/shopstream_elt')}  (graph: the dbt models are tasks)\n"
+        f"Log: {server(settings).log_file}\nStop it with: make down"
     )
     return 0
 

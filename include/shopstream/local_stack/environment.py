@@ -16,6 +16,7 @@ from pathlib import Path
 from include.shopstream.config import (
     AWS_CONN_ID,
     DBT_PROJECT_DIR,
+    EMBEDDED_DBT_TARGET,
     POSTGRES_CONN_ID,
     PROJECT_ROOT,
     SNOWFLAKE_CONN_ID,
@@ -23,7 +24,7 @@ from include.shopstream.config import (
     SOURCE_DATABASE,
 )
 from include.shopstream.local_stack.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
-from include.shopstream.local_stack.postgres import PG_USER
+from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE, PG_USER
 from include.shopstream.local_stack.settings import StackSettings
 
 SNOWFLAKE_USER = "SHOPSTREAM_PIPELINE"
@@ -106,7 +107,14 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
+            # The metadata DB on the stack's PostgreSQL, as `astro dev start` has it: the scheduler,
+            # the DAG processor, the triggerer and the task processes write to it at once.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+                f"postgresql+psycopg2://{PG_USER}@{settings.host}:{settings.postgres_port}/{AIRFLOW_DATABASE}"
+            ),
+            # dbt node tasks mostly wait for the producer's results: eight slots let them keep up
+            # with one `dbt build` (the CPU, not the slots, is the limit on two cores).
+            "AIRFLOW__CORE__PARALLELISM": "8",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING": "False",
@@ -117,7 +125,7 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             ),
             "PYTHONPATH": str(PROJECT_ROOT),
             "SHOPSTREAM_DBT_EXECUTABLE": str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
-            "SHOPSTREAM_DBT_TARGET": "embedded",
+            "SHOPSTREAM_DBT_TARGET": EMBEDDED_DBT_TARGET,
             "SHOPSTREAM_STACK_DIR": str(settings.stack_dir),
             "SHOPSTREAM_PG_PORT": str(settings.postgres_port),
             "SHOPSTREAM_S3_PORT": str(settings.s3_port),

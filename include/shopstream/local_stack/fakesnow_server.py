@@ -12,6 +12,9 @@ against it unchanged:
 - Fast failure. An unsupported statement makes fakesnow answer HTTP 500, which the connector retries
   until its network timeout (minutes). Those answers are turned into a Snowflake error response, so
   the client raises at once with fakesnow's message.
+- One statement at a time. fakesnow rewrites a MERGE through a helper table named per schema, so two
+  MERGEs running at once (two Airflow tasks re-running incremental models, say) collide. Statements
+  are served one after the other: clients may run in parallel, the emulator never does.
 """
 
 from __future__ import annotations
@@ -66,10 +69,14 @@ def register_s3(endpoint_url: str, access_key: str, secret_key: str) -> None:
 
 
 class FailFast:
-    """ASGI middleware: a fakesnow HTTP 500 on a query becomes a Snowflake error the client raises."""
+    """ASGI middleware: a fakesnow HTTP 500 on a query becomes a Snowflake error the client raises;
+    queries are served one at a time."""
 
     def __init__(self, app: Any) -> None:
+        import asyncio
+
         self.app = app
+        self.one_query_at_a_time = asyncio.Lock()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/queries/"):
@@ -83,7 +90,8 @@ class FailFast:
                 message = {**message, "status": 200}
             await send(message)
 
-        await self.app(scope, receive, send_unretried)
+        async with self.one_query_at_a_time:
+            await self.app(scope, receive, send_unretried)
 
 
 def main() -> None:

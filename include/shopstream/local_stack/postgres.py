@@ -16,6 +16,8 @@ from include.shopstream.local_stack.process import ServerProcess, StackError, po
 from include.shopstream.local_stack.settings import StackSettings
 
 PG_USER = "postgres"
+# Airflow's metadata database lives on the same server as the source, in a database of its own.
+AIRFLOW_DATABASE = "airflow"
 
 
 def find_bin_dir() -> Path:
@@ -141,13 +143,16 @@ def _accepts_queries(settings: StackSettings) -> bool:
         return False
 
 
-def create_database(settings: StackSettings) -> None:
-    """Create the source database if it is missing (the schema is the data generator's job)."""
+def create_databases(settings: StackSettings) -> None:
+    """Create the source database and Airflow's metadata database if they are missing.
+
+    The source schema is the data generator's job, the metadata schema `airflow db migrate`'s.
+    """
     import psycopg
 
     with psycopg.connect(
         host=settings.host, port=settings.postgres_port, user=PG_USER, dbname="postgres", autocommit=True
     ) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (SOURCE_DATABASE,)).fetchone()
-        if not exists:
-            conn.execute(f'create database "{SOURCE_DATABASE}"')
+        for database in (SOURCE_DATABASE, AIRFLOW_DATABASE):
+            if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
+                conn.execute(f'create database "{database}"')

@@ -22,7 +22,7 @@ def start(settings: StackSettings) -> list[str]:
     postgres.init_cluster(settings)
     pg, s3, snowflake = servers(settings)
     report = [pg.start()]
-    postgres.create_database(settings)
+    postgres.create_databases(settings)
     report.append(s3.start())
     emulators.create_bucket(settings)
     report.append(snowflake.start())

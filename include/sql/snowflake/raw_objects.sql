@@ -1,7 +1,8 @@
 -- The warehouse objects the pipeline loads into, created idempotently before every load
 -- (the DAG's setup_warehouse task). Account-level objects (warehouses, roles, users, storage
 -- integration) are an admin's one-time job: include/sql/snowflake/admin/.
--- Rendered by Airflow: params come from include/shopstream/config.py.
+-- Rendered once when the DAG is parsed (include/shopstream/load.py), from include/shopstream/config.py
+-- alone: a run's conf never reaches this text.
 
 create database if not exists {{ params.database }};
 create schema if not exists {{ params.database }}.RAW;
@@ -97,3 +98,9 @@ create table if not exists {{ params.database }}.RAW.CRM_CONTACTS (
     _source_file    varchar       not null,
     _loaded_at      timestamp_ntz
 );
+
+-- Landing tables: COPY INTO writes each run's file here; the load inserts into RAW only the versions
+-- RAW does not hold yet, then removes the file's landing rows (include/shopstream/load.py).
+{% for raw_table, landing_table in params.tables %}
+create table if not exists {{ params.database }}.RAW.{{ landing_table }} like {{ params.database }}.RAW.{{ raw_table }};
+{% endfor %}

@@ -1,0 +1,82 @@
+"""Benchmark: one day of shopstream_elt through the scheduler, its dbt stage against a plain `dbt build`.
+
+On the embedded stack of `make run` (started by `make bench`), with the source `make run` made:
+
+1. triggers one manual run of the day before yesterday through Airflow's REST API and follows it to
+   its end: the end-to-end wall time of one day, and the dbt stage's wall time (first dbt task start
+   to last dbt task end, read from the task instances);
+2. runs the same dbt commands by hand on the same warehouse and data, in the dbt venv:
+   ``dbt source freshness`` then ``dbt build`` (what the WATCHER producer runs), and prints their
+   wall time and the ratio of the two (goal: at most 1.5).
+
+    make bench        # DAG parse time, then this
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from include.shopstream.config import DBT_PROJECT_DIR, ELT_DAG_ID, dbt_executable, dbt_target
+from include.shopstream.local_stack import airflow_server
+from include.shopstream.local_stack.dag_runs import AirflowClient
+from include.shopstream.local_stack.settings import StackSettings
+
+RATIO_GOAL = 1.5
+
+
+def git_commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+def plain_dbt_build() -> float:
+    """Wall time (s) of `dbt source freshness` + `dbt build` in the dbt venv, on the same warehouse."""
+    started = time.monotonic()
+    for command in (["source", "freshness"], ["build"]):
+        done = subprocess.run(
+            [dbt_executable(), *command, "--profiles-dir", ".", "--target", dbt_target(), "--quiet"],
+            cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False,
+        )
+        if done.returncode not in (0, 1) or ("ERROR=" in done.stdout and "ERROR=0" not in done.stdout):
+            print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"dbt {' '.join(command)} failed")
+    return time.monotonic() - started
+
+
+def main() -> int:
+    settings = StackSettings.from_env()
+    print(airflow_server.start(settings), flush=True)
+    client = AirflowClient()
+    client.wait_for_dag(ELT_DAG_ID)
+    client.set_paused(ELT_DAG_ID, False)
+    day = (datetime.now(UTC) - timedelta(days=2)).date()
+    run_id = f"bench__{day}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    started = time.monotonic()
+    client.trigger(ELT_DAG_ID, logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1),
+                   run_id=run_id)
+    run = client.follow(ELT_DAG_ID, run_id, timeout_s=1800)
+    end_to_end = time.monotonic() - started
+    if run.state != "success":
+        print(f"run {run_id} {run.state}: {run.failed()}", file=sys.stderr)
+        return 1
+    dbt_tasks = [t for t in run.tasks.values() if t.task_id.startswith("dbt.") and t.start_date and t.end_date]
+    dbt_stage = (max(t.end_date for t in dbt_tasks) - min(t.start_date for t in dbt_tasks)).total_seconds()
+    plain = plain_dbt_build()
+    ratio = dbt_stage / plain
+    os_cores = os.cpu_count()
+    print(f"\ncommand: make bench   (commit {git_commit()}, {platform.machine()}, {os_cores} cores, "
+          f"Python {platform.python_version()}, dbt target {dbt_target()})")
+    print(f"{'one day end to end (trigger to run end)':<48}{end_to_end:>8.1f} s")
+    print(f"{'dbt stage in Airflow (' + str(len(dbt_tasks)) + ' tasks, WATCHER)':<48}{dbt_stage:>8.1f} s")
+    print(f"{'plain dbt source freshness + dbt build':<48}{plain:>8.1f} s")
+    print(f"{'ratio dbt stage / plain build':<48}{ratio:>8.2f}   (goal <= {RATIO_GOAL})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
