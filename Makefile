@@ -1,7 +1,9 @@
 # ShopStream on one machine: no Docker, no cloud account.
-#   make run    install, start the embedded stack, generate the source, run the DAG once, show the rows
-#   make test   every test (unit, DAG integrity, dbt, end to end on the embedded stack)
-#   make ui     the Airflow UI on the embedded stack (http://localhost:8080)
+#   make run    install, start the embedded stack and Airflow's scheduler, generate the source,
+#               trigger one DAG run through the REST API and follow it, show the rows
+#   make test   every test (unit, DAG integrity, dbt, end to end through the scheduler)
+#   make ui     the Airflow UI on the embedded stack (http://localhost:8080), started if needed
+#   make bench  DAG parse time; one day through the scheduler against a plain dbt build
 #   make down   stop everything the project started
 # Everything installed or produced lives in .local/ (git-ignored).
 

@@ -57,8 +57,7 @@ def main() -> int:
     day = (datetime.now(UTC) - timedelta(days=2)).date()
     run_id = f"bench__{day}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     started = time.monotonic()
-    client.trigger(ELT_DAG_ID, logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1),
-                   run_id=run_id)
+    client.trigger(ELT_DAG_ID, day=day, run_id=run_id)
     run = client.follow(ELT_DAG_ID, run_id, timeout_s=1800)
     end_to_end = time.monotonic() - started
     if run.state != "success":

@@ -1,8 +1,8 @@
 """ShopStream ELT: PostgreSQL -> S3 (Parquet) -> Snowflake RAW (COPY INTO) -> dbt (one task per model).
 
-One run per day, and any manual run: `check_run_conf` rejects a conf the DAG does not declare,
-`setup_warehouse` creates what is missing, `plan_extraction` sets each table's window from what RAW
-already holds (everything changed since the last load, re-reading a late-commit overlap), then
+One run per day, and any manual run: `validate_run_conf` rejects a conf the DAG does not declare,
+`setup_warehouse` creates the RAW tables that are missing, `plan_extraction` sets each table's window
+from what RAW already holds (everything changed since the last load, re-reading a late-commit overlap), then
 `extract.<table>` writes those rows to s3://<bucket>/raw/postgres/<table>/ds=<day>/<table>__<run>.parquet
 and `load.<table>` lands them in SHOPSTREAM.RAW.<TABLE>, each row version once. The `dbt` group
 builds staging, intermediate and marts in one `dbt build` with a task per model.
@@ -21,6 +21,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from include.shopstream.config import ELT_DAG_ID, TABLES
 from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
+from include.shopstream.notify import failure_notifier
 from include.shopstream.transform import dbt_task_group
 
 with DAG(
@@ -39,7 +40,9 @@ with DAG(
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
         "execution_timeout": timedelta(minutes=20),
+        "on_failure_callback": failure_notifier(),
     },
+    on_failure_callback=failure_notifier(),
     params={
         "full_history": Param(
             False,
@@ -56,7 +59,8 @@ with DAG(
         """Fail at once, before any system is touched, on a run conf the DAG does not accept."""
         check_run_conf(context["dag_run"].conf)  # type: ignore[attr-defined]
 
-    plan = plan_extraction()
+    checked = validate_run_conf()
+    setup_warehouse = setup_warehouse_task()
 
     with TaskGroup(group_id="extract") as extract:
         extracts = {table.name: extract_task(table) for table in TABLES}
@@ -65,5 +69,7 @@ with DAG(
         for table in TABLES:
             extracts[table.name] >> load_group(table)
 
-    validate_run_conf() >> setup_warehouse_task() >> plan >> extract
+    # Extraction does not wait for the DDL: only the loads need the tables it creates.
+    checked >> plan_extraction() >> extract
+    checked >> setup_warehouse >> load
     load >> dbt_task_group()

@@ -208,6 +208,7 @@ RAW_STAGE = f"{RAW_SCHEMA}.SHOPSTREAM_S3"
 RAW_FILE_FORMAT = f"{RAW_SCHEMA}.PARQUET_FORMAT"
 # COPY INTO lands each file here first; the load then inserts the row versions RAW does not hold yet.
 LANDING_SUFFIX = "__LANDING"
-# Cloud only: the storage integration an account admin creates once (include/sql/snowflake/admin).
-SNOWFLAKE_STORAGE_INTEGRATION = os.environ.get("SHOPSTREAM_STORAGE_INTEGRATION", "SHOPSTREAM_S3_INTEGRATION")
+# The role and warehouse of every load task (docs/cloud.md, grants matrix): LOADER writes RAW only;
+# the connection's own role, TRANSFORMER, is dbt's and reads RAW only.
+LOADER_SESSION = {"role": "LOADER", "warehouse": "LOADING_WH"}
 DBT_TARGET_SCHEMA = "ANALYTICS"

@@ -95,7 +95,13 @@ def raw_watermarks() -> dict[str, datetime | None]:
     for table in TABLES:
         relation = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}"
         # Text, not a timestamp: the emulator shows a NULL timestamp as 1970-01-01.
-        value = hook.get_first(f"select to_varchar(max(updated_at), 'YYYY-MM-DD HH24:MI:SS.FF6') from {relation}")[0]
+        sql = f"select to_varchar(max(updated_at), 'YYYY-MM-DD HH24:MI:SS.FF6') from {relation}"
+        try:
+            value = hook.get_first(sql)[0]
+        except Exception as exc:  # the connector's ProgrammingError; the first run precedes the DDL
+            if "does not exist" not in str(exc):
+                raise
+            value = None
         marks[table.name] = datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
     return marks
 

@@ -22,14 +22,12 @@ from airflow.providers.snowflake.transfers.copy_into_snowflake import CopyFromEx
 from airflow.sdk import TaskGroup
 
 from include.shopstream.config import (
+    LOADER_SESSION,
     RAW_FILE_FORMAT,
     RAW_SCHEMA,
     RAW_STAGE,
-    S3_BUCKET,
-    S3_RAW_PREFIX,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
-    SNOWFLAKE_STORAGE_INTEGRATION,
     SQL_DIR,
     TABLES,
     SourceTable,
@@ -62,21 +60,17 @@ def warehouse_objects_sql() -> str:
 
     template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
     return template.render(params={
-            "database": SNOWFLAKE_DATABASE,
-            "file_format": RAW_FILE_FORMAT,
-            "stage": RAW_STAGE,
-            "bucket": S3_BUCKET,
-            "prefix": S3_RAW_PREFIX,
-            "storage_integration": SNOWFLAKE_STORAGE_INTEGRATION,
-            "tables": [(t.raw_table, t.landing_table) for t in TABLES],
-        })
+        "database": SNOWFLAKE_DATABASE,
+        "tables": [(t.raw_table, t.landing_table) for t in TABLES],
+    })
 
 
 def setup_warehouse_task() -> SQLExecuteQueryOperator:
-    """Create the database, RAW schema, file format, stage, RAW and landing tables if they are missing."""
+    """Create the RAW and landing tables if they are missing (as LOADER)."""
     return SQLExecuteQueryOperator(
         task_id="setup_warehouse",
         conn_id=SNOWFLAKE_CONN_ID,
+        hook_params=LOADER_SESSION,
         sql=warehouse_objects_sql(),
         split_statements=True,
     )
@@ -107,6 +101,7 @@ def load_group(table: SourceTable) -> TaskGroup:
             files=[planned(table.name, "stage_path")],
             file_format=f"(format_name = '{SNOWFLAKE_DATABASE}.{RAW_FILE_FORMAT}')",
             copy_options="match_by_column_name = case_insensitive force = true on_error = abort_statement",
+            **LOADER_SESSION,
         )
         insert = SQLExecuteQueryOperator(
             task_id="insert_new_versions",
@@ -114,6 +109,7 @@ def load_group(table: SourceTable) -> TaskGroup:
             sql=insert_new_versions_sql(table),
             parameters={"source_file": planned(table.name, "file")},
             split_statements=True,
+            hook_params=LOADER_SESSION,
         )
         copy >> insert
     return group

@@ -55,6 +55,12 @@ def dbt_task_group() -> DbtTaskGroup:
             manifest_path=DBT_MANIFEST_PATH,
             project_name="shopstream",
             install_dbt_deps=False,  # the project has no packages: no `dbt deps` per task
+            # dbt sees only these variables (Cosmos does not pass the worker's environment on):
+            # the fault-injection switch (macros/fault_injection.sql), rendered at each task's run.
+            env_vars={
+                "SHOPSTREAM_DBT_FAIL_MODELS": "{{ var.value.get('" + FAULT_INJECTION_VARIABLE + "', '') }}",
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            },
         ),
         profile_config=ProfileConfig(
             profile_name="shopstream",
@@ -78,20 +84,14 @@ def dbt_task_group() -> DbtTaskGroup:
             source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
         ),
         operator_args={
-            # dbt sees only these variables (Cosmos does not pass the worker's environment on):
-            # the fault-injection switch (macros/fault_injection.sql), read at each task's run.
-            "env": {
-                "SHOPSTREAM_DBT_FAIL_MODELS": "{{ var.value.get('" + FAULT_INJECTION_VARIABLE + "', '') }}",
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-            },
             "retries": 0,
             "execution_timeout": DBT_BUILD_TIMEOUT,
-            # Node tasks wait in a worker slot, reading the producer's results every second, rather
+            # Node tasks wait in a worker slot, reading the producer's results every 2 s, rather
             # than deferring: on Airflow 3.3.2 a trigger that fires right after its task deferred can
             # race the scheduler, which then fails a task whose dbt node passed (apache/airflow
             # #67287, #72716). Waiting in a slot also starts one process per node instead of two.
             "deferrable": False,
-            "poke_interval": 1,
+            "poke_interval": 2,
         },
         default_args={"retries": 0, "execution_timeout": DBT_BUILD_TIMEOUT},
     )

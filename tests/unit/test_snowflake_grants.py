@@ -30,7 +30,7 @@ CLOUD_DOC = PROJECT_ROOT / "docs" / "cloud.md"
 SERVICE_ROLES = frozenset({"LOADER", "TRANSFORMER", "REPORTER"})
 PIPELINE_USER = "SHOPSTREAM_PIPELINE"
 
-RAW_WRITE = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"})
+RAW_WRITE = frozenset({"SELECT", "INSERT", "DELETE", "TRUNCATE"})
 
 # role -> object -> privileges: the grants matrix of docs/cloud.md, and nothing else.
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {

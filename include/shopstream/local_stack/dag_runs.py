@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from include.shopstream.local_stack.airflow_server import ui_port
@@ -103,17 +103,21 @@ class AirflowClient:
         self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": paused})
 
     def trigger(
-        self, dag_id: str, *, logical_date: datetime | None, conf: dict[str, Any] | None = None,
+        self, dag_id: str, *, day: date | None, conf: dict[str, Any] | None = None,
         run_id: str | None = None, run_after: datetime | None = None,
     ) -> str:
-        """Create a manual run; ``logical_date=None`` makes a run without one, as the UI's default does.
+        """Create a manual run of ``day`` (its data interval), or one without a logical date (``None``).
 
+        A run of a day gets the trigger time as its logical date, as in the UI, and that day as its
+        data interval: logical dates are unique per DAG, and the scheduled run of the day has its own.
         The scheduler starts queued runs in ``run_after`` order (now, by default).
         """
-        body: dict[str, Any] = {
-            "logical_date": logical_date.isoformat() if logical_date else None,
-            "conf": conf or {},
-        }
+        body: dict[str, Any] = {"logical_date": None, "conf": conf or {}}
+        if day is not None:
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            body["logical_date"] = datetime.now(UTC).isoformat()
+            body["data_interval_start"] = start.isoformat()
+            body["data_interval_end"] = (start + timedelta(days=1)).isoformat()
         if run_id:
             body["dag_run_id"] = run_id
         if run_after:
@@ -158,7 +162,7 @@ class AirflowClient:
                 raise
 
     def follow(
-        self, dag_id: str, run_id: str, *, timeout_s: float = 1800.0, poll_s: float = 1.0,
+        self, dag_id: str, run_id: str, *, timeout_s: float = 1800.0, poll_s: float = 2.0,
         on_task: Callable[[TaskResult], None] | None = None,
     ) -> RunResult:
         """Poll the run until it ends; ``on_task`` is called once per task instance as it finishes."""

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
+from pathlib import Path
 
-from include.shopstream.config import PROJECT_ROOT, S3_BUCKET
+from include.shopstream.config import (
+    PROJECT_ROOT,
+    RAW_FILE_FORMAT,
+    RAW_SCHEMA,
+    RAW_STAGE,
+    S3_BUCKET,
+    S3_RAW_PREFIX,
+    SNOWFLAKE_DATABASE,
+)
 from include.shopstream.local_stack.process import ServerProcess, port_accepts
 from include.shopstream.local_stack.settings import StackSettings
 
@@ -30,6 +40,26 @@ def s3_server(settings: StackSettings) -> ServerProcess:
     )
 
 
+BOOTSTRAP_TEMPLATE = Path(__file__).with_name("warehouse_bootstrap.sql")
+
+
+def warehouse_bootstrap_sql() -> str:
+    """warehouse_bootstrap.sql with the names of include/shopstream/config.py (``{{ name }}`` replaced)."""
+    values = {
+        "database": SNOWFLAKE_DATABASE, "raw_schema": RAW_SCHEMA, "file_format": RAW_FILE_FORMAT,
+        "stage": RAW_STAGE, "bucket": S3_BUCKET, "prefix": S3_RAW_PREFIX,
+    }
+    return re.sub(r"\{\{ (\w+) \}\}", lambda m: values[m.group(1)], BOOTSTRAP_TEMPLATE.read_text())
+
+
+def write_warehouse_bootstrap(folder: Path) -> Path:
+    """Write the rendered bootstrap SQL where the Snowflake server reads it at start; return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "warehouse_bootstrap.sql"
+    path.write_text(warehouse_bootstrap_sql())
+    return path
+
+
 def snowflake_server(settings: StackSettings) -> ServerProcess:
     return ServerProcess(
         name="snowflake",
@@ -42,6 +72,7 @@ def snowflake_server(settings: StackSettings) -> ServerProcess:
             "--s3-endpoint", settings.s3_endpoint,
             "--s3-key", S3_ACCESS_KEY,
             "--s3-secret", S3_SECRET_KEY,
+            "--bootstrap-sql", str(settings.stack_dir / "run" / "warehouse_bootstrap.sql"),
         ],
         host=settings.host,
         port=settings.snowflake_port,

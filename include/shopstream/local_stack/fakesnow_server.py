@@ -12,6 +12,9 @@ against it unchanged:
 - Fast failure. An unsupported statement makes fakesnow answer HTTP 500, which the connector retries
   until its network timeout (minutes). Those answers are turned into a Snowflake error response, so
   the client raises at once with fakesnow's message.
+- The admin's objects. In the cloud an admin creates the database, the RAW schema, the file format
+  and the stage once (include/sql/snowflake/admin/); the pipeline's roles may not. This in-memory
+  warehouse starts empty, so the server runs those statements (``--bootstrap-sql``) as it starts.
 - One statement at a time. fakesnow rewrites a MERGE through a helper table named per schema, so two
   MERGEs running at once (two Airflow tasks re-running incremental models, say) collide. Statements
   are served one after the other: clients may run in parallel, the emulator never does.
@@ -68,6 +71,16 @@ def register_s3(endpoint_url: str, access_key: str, secret_key: str) -> None:
     server.shared_fs.duck_conn.register_filesystem(fs)
 
 
+def bootstrap(sql_file: Path) -> None:
+    """Run the statements of ``sql_file`` (``;``-separated, ``--`` comments) on the shared warehouse."""
+    server = importlib.import_module("fakesnow.server")
+    text = "\n".join(line for line in sql_file.read_text().splitlines() if not line.lstrip().startswith("--"))
+    cursor = server.shared_fs.connect().cursor()
+    for statement in filter(None, (s.strip() for s in text.split(";"))):
+        cursor.execute(statement)
+    LOG.info("ran %s", sql_file)
+
+
 class FailFast:
     """ASGI middleware: a fakesnow HTTP 500 on a query becomes a Snowflake error the client raises;
     queries are served one at a time."""
@@ -102,6 +115,7 @@ def main() -> None:
     parser.add_argument("--s3-endpoint", required=True, help="e.g. http://127.0.0.1:55500")
     parser.add_argument("--s3-key", default="shopstream")
     parser.add_argument("--s3-secret", default="shopstream")
+    parser.add_argument("--bootstrap-sql", type=Path, help="statements to run once the server starts")
     args = parser.parse_args()
 
     import uvicorn
@@ -111,6 +125,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     server_pem, bundle = ensure_tls_files(args.tls_dir, sorted({args.host, "127.0.0.1", "localhost"}))
     register_s3(args.s3_endpoint, args.s3_key, args.s3_secret)
+    if args.bootstrap_sql:
+        bootstrap(args.bootstrap_sql)
     LOG.info("fakesnow on https://%s:%s, S3 at %s, CA bundle %s", args.host, args.port, args.s3_endpoint, bundle)
     uvicorn.run(
         FailFast(server.app),

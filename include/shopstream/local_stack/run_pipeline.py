@@ -4,7 +4,7 @@ Runs in the stack's environment (``local_stack exec``) once the stack is up:
 1. fills the source with the Faker generator if it is empty;
 2. starts Airflow (scheduler, DAG processor, triggerer, API server) unless it runs, switches the DAG
    on and triggers one manual run per day through the REST API, as a user would from the UI: the
-   run of day ``D`` has the logical date ``D + 1`` 00:00 UTC, so its data interval is day ``D``;
+   run of day ``D`` has day ``D`` as its data interval;
 3. prints a line per finished task, then the rows of every layer, the time it took and where to look.
 Airflow keeps running: `make ui` shows the runs, `make down` stops everything.
 
@@ -51,11 +51,6 @@ def generator(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "include.data_gen", *args], check=True, cwd=PROJECT_ROOT)
 
 
-def logical_date(ds: date) -> datetime:
-    """The logical date of the manual run whose data interval is the day ``ds``."""
-    return datetime(ds.year, ds.month, ds.day, tzinfo=UTC) + timedelta(days=1)
-
-
 def print_task(task: TaskResult) -> None:
     mark = {"success": "ok", "skipped": "skip"}.get(task.state or "", "FAIL")
     duration = f"{task.duration_s:6.1f} s" if task.duration_s is not None else ""
@@ -67,7 +62,7 @@ def run_day(client: AirflowClient, ds: date) -> RunResult:
     """Trigger the run of day ``ds`` and follow it to its end."""
     run_id = f"manual__{ds.isoformat()}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     print(f"\nTriggering {ELT_DAG_ID} for {ds} (run {run_id})", flush=True)
-    client.trigger(ELT_DAG_ID, logical_date=logical_date(ds), run_id=run_id)
+    client.trigger(ELT_DAG_ID, day=ds, run_id=run_id)
     result = client.follow(ELT_DAG_ID, run_id, timeout_s=RUN_TIMEOUT_S, on_task=print_task)
     print(f"Run {run_id}: {result.state} in {result.duration_s or 0:.0f} s", flush=True)
     return result

@@ -25,6 +25,7 @@ def start(settings: StackSettings) -> list[str]:
     postgres.create_databases(settings)
     report.append(s3.start())
     emulators.create_bucket(settings)
+    emulators.write_warehouse_bootstrap(settings.stack_dir / "run")
     report.append(snowflake.start())
     return report
 

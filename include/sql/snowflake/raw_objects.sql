@@ -1,20 +1,10 @@
--- The warehouse objects the pipeline loads into, created idempotently before every load
--- (the DAG's setup_warehouse task). Account-level objects (warehouses, roles, users, storage
--- integration) are an admin's one-time job: include/sql/snowflake/admin/.
+-- The RAW and landing tables the pipeline loads into, created if missing before every load (the DAG's
+-- setup_warehouse task, role LOADER, which may create tables in RAW and nothing else).
+-- The database, the RAW schema, the file format and the stage are an admin's one-time job:
+-- include/sql/snowflake/admin/ in the cloud; the embedded stack makes them when its Snowflake
+-- server starts (include/shopstream/local_stack/warehouse_bootstrap.sql).
 -- Rendered once when the DAG is parsed (include/shopstream/load.py), from include/shopstream/config.py
 -- alone: a run's conf never reaches this text.
-
-create database if not exists {{ params.database }};
-create schema if not exists {{ params.database }}.RAW;
-
--- Parquet written by the extraction; column names are matched case-insensitively at COPY time.
-create file format if not exists {{ params.database }}.{{ params.file_format }}
-    type = parquet;
-
--- The landing zone. In the cloud the storage integration holds the IAM role; no key is stored here.
-create stage if not exists {{ params.database }}.{{ params.stage }}
-    url = 's3://{{ params.bucket }}/{{ params.prefix }}/'
-    storage_integration = {{ params.storage_integration }};
 
 -- RAW keeps every extracted version of a row: one row per (primary key, extraction), plus the file
 -- it came from and when it was loaded. Staging keeps the latest version.

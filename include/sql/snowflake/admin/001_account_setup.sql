@@ -141,14 +141,14 @@ grant usage on database SHOPSTREAM to role LOADER;
 grant usage on database SHOPSTREAM to role TRANSFORMER;
 grant usage on database SHOPSTREAM to role REPORTER;
 
--- LOADER writes RAW only: it creates the RAW tables (setup_warehouse), then clears a day's rows,
--- copies the day's file and stamps _loaded_at (an UPDATE) in them.
+-- LOADER writes RAW only: it creates the RAW and landing tables (setup_warehouse), copies each run's
+-- file into a landing table, inserts the row versions RAW lacks, then deletes the file's landing rows.
 -- RAW tables created by earlier versions' single-role pipeline belong to TRANSFORMER: hand them to
 -- LOADER first (it creates, so owns, every new one), then grant TRANSFORMER's reads below.
 grant ownership on all tables in schema SHOPSTREAM.RAW to role LOADER copy current grants;
 grant usage, create table on schema SHOPSTREAM.RAW to role LOADER;
-grant select, insert, update, delete, truncate on all tables in schema SHOPSTREAM.RAW to role LOADER;
-grant select, insert, update, delete, truncate on future tables in schema SHOPSTREAM.RAW to role LOADER;
+grant select, insert, delete, truncate on all tables in schema SHOPSTREAM.RAW to role LOADER;
+grant select, insert, delete, truncate on future tables in schema SHOPSTREAM.RAW to role LOADER;
 grant usage on stage SHOPSTREAM.RAW.SHOPSTREAM_S3 to role LOADER;
 grant usage on file format SHOPSTREAM.RAW.PARQUET_FORMAT to role LOADER;
 
