@@ -41,6 +41,58 @@ from include.shopstream.config import (
 
 
 def dbt_task_group() -> DbtTaskGroup:
+    """The project's DbtTaskGroup, each test counted for the model it checks (see below)."""
+    group = _watcher_task_group()
+    _count_tests_for_the_downstream_model(group)
+    return group
+
+
+def _count_tests_for_the_downstream_model(group: DbtTaskGroup) -> None:
+    """Count a test with several parents toward its most downstream parents only.
+
+    Cosmos' producer reports a model's `.test` task once every test depending on the model has a
+    result, and counts a test with two parents for both. A relationships test from `fct_events`
+    to `dim_customers` would then also gate `dim_customers.test`: when `fct_events` fails, dbt skips
+    that test and Cosmos fails `dim_customers.test` (and the tasks below it), although nothing of
+    `dim_customers` failed. A generic test counts for the model it is defined on (dbt's
+    `attached_node`: the child, whose foreign key it checks); a singular test spanning several models
+    for the deepest of them (the most ancestors), which dbt builds last. (Parse time only; no model is
+    left without a test by this, which the DAG integrity test checks.)
+    """
+    import json
+
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    producer = next(t for t in group.children.values() if isinstance(t, DbtProducerWatcherOperator))
+    depends_on = {uid: set(node.depends_on) for uid, node in group.dbt_graph.nodes.items()}
+    attached = {
+        uid: node.get("attached_node")
+        for uid, node in json.loads(DBT_MANIFEST_PATH.read_text())["nodes"].items()
+        if node["resource_type"] == "test"
+    }
+    ancestors: dict[str, set[str]] = {}
+
+    def ancestors_of(uid: str) -> set[str]:
+        if uid not in ancestors:
+            ancestors[uid] = set()
+            for parent in depends_on.get(uid, ()):
+                ancestors[uid] |= {parent} | ancestors_of(parent)
+        return ancestors[uid]
+
+    def counts_for(model: str, test: str) -> bool:
+        parents = depends_on.get(test, {model})
+        if attached.get(test) in parents:
+            return model == attached[test]
+        deepest = max(len(ancestors_of(parent)) for parent in parents)
+        return len(ancestors_of(model)) == deepest
+
+    producer.tests_per_model = {
+        model: [test for test in tests if counts_for(model, test)]
+        for model, tests in producer.tests_per_model.items()
+    }
+
+
+def _watcher_task_group() -> DbtTaskGroup:
     """Render the project from its manifest: no dbt process and no database at DAG parse time.
 
     The producer has no Airflow retry (Cosmos skips a second ``dbt build``): its failures are the

@@ -117,3 +117,19 @@ def test_dbt_runs_after_every_load(elt) -> None:
     upstream = {t.task_id for t in producer.get_flat_relatives(upstream=True)}
     for table in TABLES:
         assert f"load.{table.name}.insert_new_versions" in upstream
+
+
+def test_each_test_counts_for_the_model_it_checks(elt) -> None:
+    """A relationships test gates the child model's `.test` task, not the parent's; no model's
+    `.test` task is left waiting for tests that no longer count for it."""
+    producer = elt.get_task("dbt.dbt_producer_watcher")
+    counted = producer.tests_per_model
+    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
+    fct_events, dim_customers = "model.shopstream.fct_events", "model.shopstream.dim_customers"
+    relationship = next(
+        uid for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) == {fct_events, dim_customers}
+    )
+    assert relationship in counted[fct_events]
+    assert relationship not in counted[dim_customers]
+    assert all(counted.values()), [model for model, tests in counted.items() if not tests]

@@ -43,12 +43,12 @@ measures as (
         customers.first_order_date,
         customers.last_order_date,
         customers.orders::number(38, 0) as orders,
-        customers.lifetime_revenue::number(12, 2) as lifetime_revenue,
+        customers.lifetime_revenue::number(18, 2) as lifetime_revenue,
         -- Average basket: revenue over distinct orders, at this grain (one customer).
-        (customers.lifetime_revenue / nullif(customers.orders, 0))::number(12, 2) as average_basket,
+        (customers.lifetime_revenue / nullif(customers.orders, 0))::number(18, 2) as average_basket,
         datediff(day, customers.last_order_date, reference_date.as_of_date)::number(38, 0) as recency_days,
         customers.orders::number(38, 0) as frequency,
-        customers.lifetime_revenue::number(12, 2) as monetary
+        customers.lifetime_revenue::number(18, 2) as monetary
 
     from customers
     cross join reference_date

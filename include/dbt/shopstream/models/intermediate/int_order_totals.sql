@@ -36,9 +36,9 @@ order_totals as (
         orders.order_id,
         coalesce(item_totals.item_count, 0)::number(38, 0) as item_count,
         coalesce(item_totals.total_quantity, 0)::number(38, 0) as total_quantity,
-        coalesce(item_totals.gross_amount, 0)::number(12, 2) as gross_amount,
-        coalesce(item_totals.discount_amount, 0)::number(12, 2) as discount_amount,
-        coalesce(item_totals.net_amount, 0)::number(12, 2) as net_amount,
+        coalesce(item_totals.gross_amount, 0)::number(18, 2) as gross_amount,
+        coalesce(item_totals.discount_amount, 0)::number(18, 2) as discount_amount,
+        coalesce(item_totals.net_amount, 0)::number(18, 2) as net_amount,
         item_totals.items_updated_at
 
     from orders

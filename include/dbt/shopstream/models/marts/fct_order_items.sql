@@ -79,9 +79,9 @@ final as (
         ---------- measures
         changed_items.quantity::number(38, 0) as quantity,
         changed_items.unit_price::number(12, 2) as unit_price,
-        changed_items.gross_amount::number(12, 2) as gross_amount,
+        changed_items.gross_amount::number(18, 2) as gross_amount,
         changed_items.discount_amount::number(12, 2) as discount_amount,
-        changed_items.net_amount::number(12, 2) as net_amount,
+        changed_items.net_amount::number(18, 2) as net_amount,
         {{ is_revenue_status('changed_items.order_status') }}::boolean as is_revenue
 
     from changed_items

@@ -79,9 +79,9 @@ final as (
         ---------- measures
         changed_orders.item_count::number(38, 0) as item_count,
         changed_orders.total_quantity::number(38, 0) as quantity,
-        changed_orders.gross_amount::number(12, 2) as gross_amount,
-        changed_orders.discount_amount::number(12, 2) as discount_amount,
-        changed_orders.net_amount::number(12, 2) as net_amount,
+        changed_orders.gross_amount::number(18, 2) as gross_amount,
+        changed_orders.discount_amount::number(18, 2) as discount_amount,
+        changed_orders.net_amount::number(18, 2) as net_amount,
         {{ is_revenue_status('changed_orders.order_status') }}::boolean as is_revenue
 
     from changed_orders

@@ -36,7 +36,7 @@ product_sales as (
         products.sku,
         products.product_name,
         products.category,
-        coalesce(sales.revenue, 0)::number(12, 2) as revenue,
+        coalesce(sales.revenue, 0)::number(18, 2) as revenue,
         coalesce(sales.units_sold, 0)::number(38, 0) as units_sold,
         coalesce(sales.orders, 0)::number(38, 0) as orders
 
@@ -70,7 +70,7 @@ final as (
         sku::varchar as sku,
         product_name::varchar as product_name,
         category::varchar as category,
-        revenue::number(12, 2) as revenue,
+        revenue::number(18, 2) as revenue,
         units_sold::number(38, 0) as units_sold,
         orders::number(38, 0) as orders,
         (revenue / nullif(total_revenue, 0))::float as revenue_share,

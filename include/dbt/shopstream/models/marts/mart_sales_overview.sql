@@ -56,7 +56,7 @@ final as (
         country_code::varchar(2) as country_code,
         coalesce(category, 'Unknown')::varchar as category,
         coalesce(customer_segment, 'Prospect')::varchar as customer_segment,
-        sum(net_amount)::number(12, 2) as revenue,
+        sum(net_amount)::number(18, 2) as revenue,
         count(distinct order_id)::number(38, 0) as orders,
         sum(quantity)::number(38, 0) as items_sold,
         count(distinct user_id)::number(38, 0) as customers

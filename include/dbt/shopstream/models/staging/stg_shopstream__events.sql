@@ -50,8 +50,8 @@ renamed as (
         payload_json:quantity::number(38, 0) as quantity,
         payload_json:results::number(38, 0) as search_results,
         payload_json:items::number(38, 0) as cart_items,
-        payload_json:cart_value::number(12, 2) as cart_value,
-        payload_json:value::number(12, 2) as order_value,
+        payload_json:cart_value::number(18, 2) as cart_value,
+        payload_json:value::number(18, 2) as order_value,
         payload_json:payment_method::varchar as payment_method,
 
         ---------- timestamps (UTC)

@@ -47,8 +47,8 @@ amounts as (
 
     select
         *,
-        (quantity * unit_price)::number(12, 2) as gross_amount,
-        (quantity * unit_price - discount_amount)::number(12, 2) as net_amount
+        (quantity * unit_price)::number(18, 2) as gross_amount,
+        (quantity * unit_price - discount_amount)::number(18, 2) as net_amount
 
     from renamed
 
