@@ -341,11 +341,12 @@ def test_a_backfill_of_an_older_day_changes_nothing(catch_up: dict[str, Any], ai
 
 
 @pytest.fixture(scope="module")
-def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient) -> Iterator[RunResult]:
-    """A run without a logical date, with one intermediate model failing on purpose."""
+def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient) -> RunResult:
+    """A run without a logical date, with one intermediate model failing on purpose; the fault is
+    removed once the run has ended, as an operator would before clearing the task."""
     airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
     try:
-        yield trigger_and_follow(airflow, day=None)
+        return trigger_and_follow(airflow, day=None)
     finally:
         airflow.delete_variable(FAULT_INJECTION_VARIABLE)
 
