@@ -12,6 +12,8 @@ docs/architecture.md compares this mode with the one-process-per-task modes it r
 
 from __future__ import annotations
 
+from typing import Any
+
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -45,6 +47,22 @@ def dbt_task_group() -> DbtTaskGroup:
     group = _watcher_task_group()
     _count_tests_for_the_downstream_model(group)
     return group
+
+
+def run_node_alone_after_a_clear(context: Any) -> None:
+    """In a run that was cleared, a node task runs its own dbt command instead of reading the build's.
+
+    Cosmos makes a node task that runs again (try 2 or later) run `dbt run/test --select <node>` by
+    itself, but a node task that never ran (`upstream_failed` below a failed model) starts its first
+    try after a clear and reads the producer's result from before the clear: the failure, or the
+    skip dbt recorded then. So "clear with downstream" would fail the lineage again without running
+    it. Here such a task is treated as the retry it is.
+    """
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    ti, dag_run = context["ti"], context["dag_run"]
+    if isinstance(ti.task, BaseConsumerSensor) and (dag_run.clear_number or 0) > 0 and ti.try_number == 1:
+        ti.try_number = 2
 
 
 def _count_tests_for_the_downstream_model(group: DbtTaskGroup) -> None:
@@ -136,6 +154,7 @@ def _watcher_task_group() -> DbtTaskGroup:
             source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
         ),
         operator_args={
+            "pre_execute": run_node_alone_after_a_clear,
             "retries": 0,
             "execution_timeout": DBT_BUILD_TIMEOUT,
             # Node tasks wait in a worker slot, reading the producer's results every 2 s, rather

@@ -375,12 +375,23 @@ def test_a_run_without_logical_date_loads_the_late_commit(faulty_run: RunResult,
 def test_clearing_the_failed_model_reruns_its_lineage(
     faulty_run: RunResult, airflow: AirflowClient, dsn: str
 ) -> None:
-    rerun = clear_and_follow(airflow, faulty_run.run_id, [f"dbt.{FAULTY_MODEL}.run"], downstream=True)
-    assert_succeeded(rerun)
-    tries = {t: r.try_number for t, r in rerun.tasks.items()}
-    assert tries[f"dbt.{FAULTY_MODEL}.run"] == faulty_run.tasks[f"dbt.{FAULTY_MODEL}.run"].try_number + 1
-    for upstream in ("dbt.dbt_producer_watcher", "dbt.stg_shopstream__orders.run", "extract.orders"):
-        assert tries[upstream] == faulty_run.tasks[upstream].try_number, f"{upstream} ran again"
+    """Clear the failed model's task with its downstream tasks: only that lineage runs again, each
+    node by its own dbt command; then clear the producer, whose retry runs no second build, and the
+    run turns green."""
+    failed_task = f"dbt.{FAULTY_MODEL}.run"
+    rerun = clear_and_follow(airflow, faulty_run.run_id, [failed_task], downstream=True)
+    lineage = {failed_task, f"dbt.{FAULTY_MODEL}.test", "dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"}
+    before, after = faulty_run.tasks, rerun.tasks
+    for task_id in lineage:
+        assert after[task_id].state == "success", f"{task_id}: {after[task_id].state}"
+        assert after[task_id].try_number == before[task_id].try_number + 1, f"{task_id} did not run again"
+    for task_id in ("dbt.stg_shopstream__orders.run", "dbt.fct_orders.run", "extract.orders", "plan_extraction"):
+        assert after[task_id].try_number == before[task_id].try_number, f"{task_id} ran again"
+    still_failed = {t for t, state in rerun.failed().items() if not t.startswith("dbt.dbt_producer_watcher")}
+    assert not still_failed, still_failed
+
+    green = clear_and_follow(airflow, faulty_run.run_id, ["dbt.dbt_producer_watcher"], downstream=True)
+    assert_succeeded(green)
     assert_reconciles(dsn)
 
 

@@ -263,8 +263,8 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
 
 
 def _short(value: float) -> str:
-    """Axis ticks: 1.2k, 3.4M, 45%."""
-    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+    """Axis ticks: 1.2k, 3.4M, 5.6B, 7.8T (never scientific notation, which overflows a narrow axis)."""
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
             return f"{value / limit:.3g}{suffix}"
     return f"{value:.3g}"
