@@ -54,6 +54,9 @@ def main() -> int:
     client = AirflowClient()
     client.wait_for_dag(ELT_DAG_ID)
     client.set_paused(ELT_DAG_ID, False)
+    # Measure one run alone: wait for the runs already queued or running (the scheduler's own).
+    while any(r["state"] in ("queued", "running") for r in client.runs(ELT_DAG_ID)):
+        time.sleep(2)
     day = (datetime.now(UTC) - timedelta(days=2)).date()
     run_id = f"bench__{day}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     started = time.monotonic()
