@@ -8,8 +8,8 @@ Runs in the stack's environment (``local_stack exec``) once the stack is up:
 3. prints a line per finished task, then the rows of every layer, the time it took and where to look.
 Airflow keeps running: `make ui` shows the runs, `make down` stops everything.
 
-With ``--days N`` it runs N consecutive days ending with ``ds``: the history ends before the first,
-and each later day is first simulated in the source (new rows, status and price changes, deletes),
+With ``--days N`` it runs N consecutive days ending with ``ds``: the history ends with the first,
+and each later day is first simulated in the source (new rows, status and price changes),
 so the daily runs and the snapshots have real changes to capture.
 
 Each run extracts what changed since the last successful load (docs/architecture.md): a first run,
@@ -31,6 +31,7 @@ from include.shopstream.layer_counts import LayerCounts, all_counts
 from include.shopstream.local_stack import airflow_server
 from include.shopstream.local_stack.dag_runs import AirflowClient, RunResult, TaskResult
 from include.shopstream.local_stack.settings import StackSettings
+from include.shopstream.notify import failures_file
 
 # The hooks used for the summary log every statement at INFO: noise here, right in task logs.
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
@@ -99,7 +100,7 @@ def main() -> int:
 
     print(airflow_server.start(StackSettings.from_env()), flush=True)
     if source_is_empty():
-        print(f"Source is empty: generating {args.orders} orders over {args.history_days} days before {first_day}")
+        print(f"Source is empty: generating {args.orders} orders over {args.history_days} days to {first_day}")
         generator("--orders", str(args.orders), "--days", str(args.history_days),
                   "--end-date", (first_day + timedelta(days=1)).isoformat())
     client = AirflowClient()
@@ -122,8 +123,8 @@ def main() -> int:
     print(f"See it with its per-model tasks: {airflow_server.ui_url(f'/dags/{ELT_DAG_ID}')} "
           "(Airflow keeps running: `make ui` prints this again, `make down` stops it)")
     if result.state != "success":
-        print(f"The run did not succeed ({result.failed()}): open the failed tasks' logs in the UI, "
-              "fix, then `make run` again.", file=sys.stderr)
+        print(f"The run did not succeed ({result.failed()}): open the failed tasks' logs in the UI "
+              f"(failures are also recorded in {failures_file()}), fix, then `make run` again.", file=sys.stderr)
         return 1
     return 0
 
