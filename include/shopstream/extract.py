@@ -7,7 +7,8 @@ RAW already holds, not from the run's data interval alone:
   holds nothing, or with ``full_history``). Days the DAG did not run are therefore caught up by the
   next run, and a late-committing transaction is re-read.
 - ``until``: the end of the run's data interval, or the moment it was planned for a manual run
-  without a logical date. A backfill of an old day extracts nothing newer than that day.
+  without a logical date (and for a full load, whatever the interval: every row as it is now).
+  A backfill of an old day extracts nothing newer than that day.
 
 The load (include/shopstream/load.py) keeps only the row versions RAW does not hold yet, so
 overlapping windows, replays and retries never land a version twice.
@@ -107,14 +108,22 @@ def raw_watermarks() -> dict[str, datetime | None]:
 
 
 def plan_windows(
-    marks: dict[str, datetime | None], *, until: datetime, full_history: bool
+    marks: dict[str, datetime | None], *, until: datetime, full_history: bool, now: datetime | None = None
 ) -> dict[str, dict[str, str]]:
-    """Each table's extraction window as ISO strings ``{"since", "until"}`` (``since`` may be -infinity)."""
+    """Each table's extraction window as ISO strings ``{"since", "until"}`` (``since`` may be -infinity).
+
+    ``until`` is the run's bound (its interval's end, or the planning time); a full load of a table
+    (empty RAW, or ``full_history``) reads up to ``now`` whatever the interval.
+    """
+    now = now or datetime.now(UTC)
     windows = {}
     for table in TABLES:
         mark = None if full_history else marks.get(table.name)
         since = FULL_HISTORY if mark is None else (mark - LATE_COMMIT_OVERLAP).isoformat()
-        windows[table.name] = {"since": since, "until": until.isoformat()}
+        # A full load takes every row as it is now: bounded by an older interval's end, it would
+        # leave out a parent updated since (an order shipped later) and keep its children.
+        end = max(until, now) if mark is None else until
+        windows[table.name] = {"since": since, "until": end.isoformat()}
     return windows
 
 
@@ -129,7 +138,7 @@ def plan_extraction(**context: Any) -> dict[str, Any]:
     until = interval_end if interval_end is not None else now
     ds = (interval_start or now).strftime("%Y-%m-%d")
     key = run_key(dag_run.run_id)
-    windows = plan_windows(raw_watermarks(), until=until, full_history=full_history)
+    windows = plan_windows(raw_watermarks(), until=until, full_history=full_history, now=now)
     for name, window in windows.items():
         window["file"] = source_file_uri(name, ds, key)
         window["key"] = s3_key(name, ds, key)

@@ -52,6 +52,14 @@ def generator(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "include.data_gen", *args], check=True, cwd=PROJECT_ROOT)
 
 
+def simulate_day(day: date) -> None:
+    """Simulate ``day`` in the source, unless the source already holds it (as the simulator DAG does)."""
+    from include.data_gen.next_day import simulate_next_day
+
+    report = simulate_next_day(os.environ["SHOPSTREAM_PG_DSN"], seed=42, day=day, skip_if_present=True)
+    print(f"\nSimulating {day} in the source\n{report.format()}", flush=True)
+
+
 def print_task(task: TaskResult) -> None:
     mark = {"success": "ok", "skipped": "skip"}.get(task.state or "", "FAIL")
     duration = f"{task.duration_s:6.1f} s" if task.duration_s is not None else ""
@@ -110,8 +118,7 @@ def main() -> int:
     for offset in range(args.days):
         day = first_day + timedelta(days=offset)
         if offset > 0:
-            print(f"\nSimulating {day} in the source", flush=True)
-            generator("--next-day", "--day", day.isoformat())
+            simulate_day(day)
         result = run_day(client, day)
         if result.state != "success":
             break
