@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from include.shopstream.report import pbir, previews
+from tests.report_checks import assert_renders_cleanly
 
 pytestmark = pytest.mark.integration
 
@@ -116,8 +117,4 @@ def test_html_renders_in_headless_chromium(rendered, tmp_path: Path) -> None:
             pytest.fail("chromium is not installed (apt-get install -y chromium)")
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     out, content = rendered
-    state, console_errors = previews.chromium_state(out / "index.html", tmp_path / "profile", chromium)
-    expected = sum(len(p["visuals"]) for p in content["pages"].values())
-    assert state == {"pages": len(content["pages"]), "visuals": expected, "drawn": expected, "errors": [],
-                     "overflow": []}
-    assert console_errors == []
+    assert_renders_cleanly(out, content, tmp_path / "profile", chromium)

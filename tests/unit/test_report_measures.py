@@ -19,6 +19,7 @@ import pytest
 from include.shopstream.config import PROJECT_ROOT
 from include.shopstream.report import dax_reference, measures, tmdl
 from include.shopstream.report.dax_reference import Order
+from tests.report_checks import assert_renders_cleanly
 
 MODEL = PROJECT_ROOT / "powerbi" / "ShopStream.SemanticModel"
 
@@ -203,17 +204,12 @@ def test_previews_render_without_overflow_or_script_error(rendered: tuple[Path, 
     """The check of tests/integration/test_report_previews.py, on previews of synthetic marts."""
     import shutil
 
-    from include.shopstream.report import previews
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     out, content = rendered
-    state, console_errors = previews.chromium_state(out / "index.html", tmp_path / "profile", chromium)
-    expected = sum(len(p["visuals"]) for p in content["pages"].values())
-    assert state == {"pages": len(content["pages"]), "visuals": expected, "drawn": expected, "errors": [],
-                     "overflow": []}
-    assert console_errors == []
+    assert_renders_cleanly(out, content, tmp_path / "profile", chromium)
 
 
 def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_path: Path) -> None:
