@@ -170,6 +170,16 @@ def test_renamed_model_column_breaks_measures_relationships_and_visuals(project_
                      r"is no column of table mart_customer_ltv", text), text
 
 
+def test_personal_data_is_never_imported(project_copy: Path) -> None:
+    assert consistency.personal_data_columns() >= {"EMAIL", "FULL_NAME", "PHONE"}
+    table = project_copy.parent / "ShopStream.SemanticModel" / "definition" / "tables" / "dim_customers.tmdl"
+    _edit(table, 'Table.RemoveColumns(Mart, {"EMAIL", "FULL_NAME"})', 'Table.RemoveColumns(Mart, {"EMAIL"})')
+    _edit(table, "\tcolumn city\n", "\tcolumn full_name\n\t\tdataType: string\n\t\tsourceColumn: FULL_NAME\n\n\tcolumn city\n")
+    errors = consistency.check(project_copy, manifest=fake_manifest())
+    assert any("imports personal data FULL_NAME from MARTS.DIM_CUSTOMERS" in e for e in errors), errors
+    assert any("column full_name is personal data (MARTS.DIM_CUSTOMERS.FULL_NAME)" in e for e in errors), errors
+
+
 def test_broken_measure_reference_fails(project_copy: Path) -> None:
     fct_orders = project_copy.parent / "ShopStream.SemanticModel" / "definition" / "tables" / "fct_orders.tmdl"
     _edit(fct_orders, "DIVIDE ( [Revenue], [Orders] )", "DIVIDE ( [Revenue], [Order count] )")

@@ -12,6 +12,8 @@ What is checked (each failure is one readable line naming the file and the field
 - every relationship joins existing columns of the same data type, filtering in one direction;
 - auto date/time is off and one table is marked as the date table (dataCategory Time, a dateTime key);
 - the connection is the four Power Query parameters, and no file holds a credential;
+- no customer's personal data is imported: a mart column that dbt masks (``pii_columns()`` in
+  macros/masking.sql) is neither a model column nor left in by the partition (``Table.RemoveColumns``);
 - every page of pages.json exists, and every field of every visual (projections, sorts, filters)
   is a column or a measure of the table it names.
 """
@@ -31,7 +33,19 @@ POWERBI_DIR = PROJECT_ROOT / "powerbi"
 PBIP_PATH = POWERBI_DIR / "ShopStream.pbip"
 MARTS_FOLDER = "marts"
 CONNECTION_PARAMETERS = ("SnowflakeServer", "SnowflakeWarehouse", "SnowflakeDatabase", "SnowflakeRole")
+MASKING_MACROS = PROJECT_ROOT / "include" / "dbt" / "shopstream" / "macros" / "masking.sql"
 _CREDENTIAL = re.compile(r"password\s*[=:]|privatekey|private_key|client_secret|\bpwd\s*=", re.IGNORECASE)
+
+
+def personal_data_columns(macros: Path = MASKING_MACROS) -> frozenset[str]:
+    """The column names (upper case) dbt masks as personal data, read from ``pii_columns()``: one list.
+
+    Raises ValueError when the macro cannot be found in ``macros``.
+    """
+    found = re.search(r"macro pii_columns\(\).*?return\(\[(.*?)\]\)", macros.read_text(), re.DOTALL)
+    if not found:
+        raise ValueError(f"{macros}: macro pii_columns() returning a list not found")
+    return frozenset(name.upper() for name in re.findall(r"'([^']+)'", found.group(1)))
 
 
 # --- The marts, from the dbt manifest ---------------------------------------------------------------
@@ -223,9 +237,17 @@ def _check_table(table: tmdl.Table, marts: dict[str, Mart]) -> list[str]:
     if not mart.contract_enforced:
         errors.append(f"{where}: table {table.name} reads dbt model {mart.name} ({mart.file}), "
                       "whose contract is not enforced")
+    personal = personal_data_columns()
+    removed = {name.upper() for step in re.findall(r"Table\.RemoveColumns\(\s*\w+\s*,\s*\{([^}]*)\}", source)
+               for name in re.findall(r'"([^"]+)"', step)}
+    if kept := sorted((personal & set(mart.columns)) - removed):
+        errors.append(f"{where}: partition of {table.name} imports personal data {', '.join(kept)} from {mart.relation}:"
+                      f" the report does not need it; drop it with Table.RemoveColumns (REPORTER reads it masked)")
     for column in table.columns.values():
         source_column = (column.source_column or "").upper()
         target = f"{mart.relation}.{source_column}"
+        if source_column in personal:
+            errors.append(f"{where}: column {column.name} is personal data ({target}): remove it from the model")
         if not source_column:
             errors.append(f"{where}: column {column.name} has no sourceColumn")
         elif source_column not in mart.columns:

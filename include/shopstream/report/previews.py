@@ -68,7 +68,7 @@ _QUERIES = {
     "overview": "select order_date, country_code, category, customer_segment, revenue from {mart_sales_overview}",
     "products": ("select product_id, product_name, category, revenue, units_sold, revenue_share,"
                  " cumulative_revenue_share, abc_class from {mart_product_performance}"),
-    "ltv": ("select user_id, full_name, country_code, customer_segment, orders, lifetime_revenue, recency_days,"
+    "ltv": ("select user_id, country_code, customer_segment, orders, lifetime_revenue, recency_days,"
             " rfm_segment from {mart_customer_ltv}"),
 }
 
@@ -222,9 +222,9 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
     v["customers_by_channel"] = Chart("column", [str(c) for c in channels.index],
                                       {"Current customers": channels.tolist()}, integer, total=float(channels.sum()))
     top_customers = ltv.sort_values("lifetime_revenue", ascending=False).head(12)
-    v["top_customers"] = Chart("table", [], {}, columns=["full_name", "country_code", "rfm_segment", "orders",
+    v["top_customers"] = Chart("table", [], {}, columns=["user_id", "country_code", "rfm_segment", "orders",
                                                           "lifetime_revenue", "recency_days"],
-                               rows=[[str(r.full_name), str(r.country_code), str(r.rfm_segment), integer(r.orders),
+                               rows=[[str(r.user_id), str(r.country_code), str(r.rfm_segment), integer(r.orders),
                                       money(r.lifetime_revenue), integer(r.recency_days)]
                                      for r in top_customers.itertuples()])
 
