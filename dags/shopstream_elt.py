@@ -12,8 +12,6 @@ Wiring only: every name comes from include/shopstream/config.py, every connectio
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import DAG, Param, TaskGroup, task
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -22,6 +20,7 @@ from include.shopstream.config import ELT_DAG_ID, TABLES
 from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
 from include.shopstream.notify import failure_notifier
+from include.shopstream.task_policy import DAG_RUN_TIMEOUT, default_task_args
 from include.shopstream.transform import dbt_task_group
 
 with DAG(
@@ -32,16 +31,8 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    dagrun_timeout=timedelta(hours=2),
-    default_args={
-        "owner": "data-platform",
-        # Extraction and loading talk to three servers: a dropped connection deserves another try.
-        "retries": 2,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(minutes=20),
-        "on_failure_callback": failure_notifier(),
-    },
+    dagrun_timeout=DAG_RUN_TIMEOUT,
+    default_args=default_task_args(),
     on_failure_callback=failure_notifier(),
     params={
         "full_history": Param(

@@ -174,7 +174,8 @@ def test_personal_data_is_never_imported(project_copy: Path) -> None:
     assert consistency.personal_data_columns() >= {"EMAIL", "FULL_NAME", "PHONE"}
     table = project_copy.parent / "ShopStream.SemanticModel" / "definition" / "tables" / "dim_customers.tmdl"
     _edit(table, 'Table.RemoveColumns(Mart, {"EMAIL", "FULL_NAME"})', 'Table.RemoveColumns(Mart, {"EMAIL"})')
-    _edit(table, "\tcolumn city\n", "\tcolumn full_name\n\t\tdataType: string\n\t\tsourceColumn: FULL_NAME\n\n\tcolumn city\n")
+    pii_column = "\tcolumn full_name\n\t\tdataType: string\n\t\tsourceColumn: FULL_NAME\n\n"
+    _edit(table, "\tcolumn city\n", pii_column + "\tcolumn city\n")
     errors = consistency.check(project_copy, manifest=fake_manifest())
     assert any("imports personal data FULL_NAME from MARTS.DIM_CUSTOMERS" in e for e in errors), errors
     assert any("column full_name is personal data (MARTS.DIM_CUSTOMERS.FULL_NAME)" in e for e in errors), errors

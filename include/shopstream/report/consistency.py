@@ -241,8 +241,9 @@ def _check_table(table: tmdl.Table, marts: dict[str, Mart]) -> list[str]:
     removed = {name.upper() for step in re.findall(r"Table\.RemoveColumns\(\s*\w+\s*,\s*\{([^}]*)\}", source)
                for name in re.findall(r'"([^"]+)"', step)}
     if kept := sorted((personal & set(mart.columns)) - removed):
-        errors.append(f"{where}: partition of {table.name} imports personal data {', '.join(kept)} from {mart.relation}:"
-                      f" the report does not need it; drop it with Table.RemoveColumns (REPORTER reads it masked)")
+        errors.append(f"{where}: partition of {table.name} imports personal data {', '.join(kept)} from "
+                      f"{mart.relation}: the report does not need it; drop it with Table.RemoveColumns "
+                      "(REPORTER reads it masked)")
     for column in table.columns.values():
         source_column = (column.source_column or "").upper()
         target = f"{mart.relation}.{source_column}"
