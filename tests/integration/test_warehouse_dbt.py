@@ -543,6 +543,24 @@ def test_build_passes_with_unit_tests_snapshots_and_dirty_data_warnings(built: B
         assert any("is_not_flagged_" in k and flag in k for k in warned), (flag, warned)
 
 
+def test_tests_not_passing_are_recorded_for_the_report(built: Built) -> None:
+    """The on-run-end hook leaves one row per test whose latest result is not a pass, as dbt reported it."""
+    run_results = {r["unique_id"]: r for r in built.second["results"] if r["unique_id"].startswith("test.")}
+    expected = {(k, r["status"], r["failures"]) for k, r in run_results.items() if r["status"] != "pass"}
+    rows = query("select test_id, status, failures, severity, tested_model, checked_at is not null "
+                 "from MARTS.MART_DATA_QUALITY_FINDINGS")
+    assert {(test_id, status, failures) for test_id, status, failures, *_ in rows} == expected
+    assert expected, "the dirty-data tests should warn on this data"
+    assert all(severity == "warn" and status == "warn" and stamped for _, status, _, severity, _, stamped in rows)
+    assert {model for *_, model, _ in rows} >= {"stg_shopstream__users", "stg_shopstream__events"}
+
+    # A selective run updates only the tests it ran: the users' findings stay while the events' run again.
+    events_findings = {r[0] for r in rows if r[4] == "stg_shopstream__events"}
+    rerun = dbt("test", "--select", "stg_shopstream__events", target_path=built.target / "rerun")
+    assert {r["unique_id"] for r in rerun["results"] if r["status"] == "warn"} == events_findings
+    assert query("select count(*) from MARTS.MART_DATA_QUALITY_FINDINGS")[0][0] == len(rows)
+
+
 def test_snapshots_keep_every_version_of_changed_rows(built: Built) -> None:
     rows = query(
         "select 'user', count(*), count_if(dbt_valid_to is null) from SNAPSHOTS.SNAP_USERS where user_id = 1 "
