@@ -90,6 +90,9 @@ def test_totals_shown_equal_the_marts_totals(warehouse, rendered) -> None:
     assert shown["future_dated_events"] == _one(warehouse, "select count(*) from {fct_events} where is_future_dated")
     assert shown["incomplete_payload_events"] == _one(
         warehouse, "select count(*) from {fct_events} where is_payload_incomplete")
+    findings = _sql(warehouse, "select status, count(*) from {mart_data_quality_findings} group by status")
+    assert shown["test_findings"] == {status: int(n) for status, n in findings}
+    assert shown["test_findings"].get("warn", 0) > 0, "the default source's dirty rows should make tests warn"
 
 
 def test_one_png_per_page_and_a_self_contained_html(rendered) -> None:

@@ -55,6 +55,9 @@ CONTRACT: dict[str, dict[str, str]] = {
                           "lifetime_revenue": _MONEY, "average_basket": _MONEY, "recency_days": _NUM,
                           "frequency": _NUM, "monetary": _MONEY, "r_score": _NUM, "f_score": _NUM, "m_score": _NUM,
                           "rfm_segment": _TEXT},
+    "mart_data_quality_findings": {"test_id": _TEXT, "test_type": _TEXT, "tested_model": _TEXT,
+                                   "column_name": _TEXT, "severity": _TEXT, "status": _TEXT, "failures": _NUM,
+                                   "message": _TEXT, "checked_at": _TS, "invocation_id": _TEXT},
 }
 
 

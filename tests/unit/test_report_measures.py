@@ -173,8 +173,15 @@ def synthetic_frames(seed: int = 3) -> dict[str, pd.DataFrame]:
                                           "purchase"], "events": [900, 700, 650, 500, 450, 400],
                            "future_dated": [18, 10, 12, 9, 8, 7], "incomplete": [20, 12, 11, 10, 9, 8],
                            "flagged": [37, 22, 23, 19, 17, 15]})
+    findings = pd.DataFrame([
+        {"tested_model": "stg_shopstream__users_with_a_long_model_name_for_the_overflow_check",
+         "test_type": "is_not_flagged", "column_name": "has_blank_name", "status": "warn", "failures": 12},
+        {"tested_model": "stg_shopstream__events", "test_type": "is_not_flagged",
+         "column_name": "is_payload_incomplete", "status": "warn", "failures": 70},
+        {"tested_model": "assert_revenue_reconciles_across_marts", "test_type": "singular", "column_name": None,
+         "status": "error", "failures": None}])
     return {"orders": orders, "items": items, "products_dim": products_dim, "customers_dim": customers_dim,
-            "events": events, "overview": overview, "products": products, "ltv": ltv}
+            "events": events, "overview": overview, "products": products, "ltv": ltv, "findings": findings}
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +203,8 @@ def test_previews_name_their_axes_and_count_what_they_say(rendered: tuple[Path, 
     assert growth.categories == sorted(growth.categories)  # by month, the PBIR sort
     assert totals["flagged_events"] == 133 and items["card_flagged_share"].value == pytest.approx(133 / 3600)
     assert items["card_customers"].label == "Buyers"
+    assert totals["test_findings"] == {"warn": 2, "error": 1}
+    assert [row[-2:] for row in items["test_findings"].rows] == [["warn", "12"], ["warn", "70"], ["error", ""]]
     document = (rendered[0] / "index.html").read_text()
     assert ">rank<" not in document
 

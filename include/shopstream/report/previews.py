@@ -32,8 +32,8 @@ REPORT_DIR = POWERBI_DIR / "ShopStream.Report"
 TITLE = "ShopStream — Preview computed from the marts — not a Power BI rendering"
 PAGE_WIDTH, PAGE_HEIGHT = 1280, 720
 MARTS = ("fct_orders", "fct_order_items", "dim_products", "dim_customers", "fct_events", "mart_sales_overview",
-         "mart_product_performance", "mart_customer_ltv")
-MAX_BARS, MAX_LINE_LABELS = 12, 20
+         "mart_product_performance", "mart_customer_ltv", "mart_data_quality_findings")
+MAX_BARS, MAX_LINE_LABELS, MAX_TABLE_ROWS = 12, 20, 14
 COLORS = ["#118DFF", "#12239E", "#E66C37", "#6B007B", "#E044A7", "#744EC2", "#D9B300", "#D64550"]
 
 
@@ -68,6 +68,8 @@ _QUERIES = {
     "overview": "select order_date, country_code, category, customer_segment, revenue from {mart_sales_overview}",
     "products": ("select product_id, product_name, category, revenue, units_sold, revenue_share,"
                  " cumulative_revenue_share, abc_class from {mart_product_performance}"),
+    "findings": ("select tested_model, test_type, column_name, status, failures"
+                 " from {mart_data_quality_findings} order by failures desc nulls last, tested_model, test_type"),
     "ltv": ("select user_id, country_code, customer_segment, orders, lifetime_revenue, recency_days,"
             " rfm_segment from {mart_customer_ltv}"),
 }
@@ -242,6 +244,14 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
         "Incomplete-payload events": by_type["incomplete"].astype(float).tolist(),
     }, integer)
 
+    findings = frames["findings"]
+    v["test_findings"] = Chart("table", [], {}, columns=["tested_model", "test_type", "column_name", "status",
+                                                          "failures"],
+                               rows=[[str(r.tested_model), str(r.test_type),
+                                      "" if r.column_name is None else str(r.column_name), str(r.status),
+                                      "" if pd.isna(r.failures) else integer(r.failures)]
+                                     for r in findings.head(MAX_TABLE_ROWS).itertuples()])
+
     totals = {
         "revenue": round(revenue, 2), "orders": n_orders, "average_basket": round(basket, 2), "units_sold": units,
         "revenue_trend_total": round(float(daily.sum()), 2),
@@ -254,7 +264,9 @@ def page_data(frames: dict[str, pd.DataFrame]) -> tuple[dict[str, Card | Chart |
         "rfm_segment_customers": {str(k): int(x) for k, x in rfm.items()},
         "current_customers": int(channels.sum()),
         "events": n_events, "future_dated_events": future, "incomplete_payload_events": incomplete,
-        "flagged_events": n_flagged, "mom_revenue_growth": {k: round(float(x), 4) for k, x in growth.items()},
+        "flagged_events": n_flagged,
+        "test_findings": {str(s): int(n) for s, n in findings.groupby("status").size().items()},
+        "mom_revenue_growth": {k: round(float(x), 4) for k, x in growth.items()},
     }
     return v, totals
 
