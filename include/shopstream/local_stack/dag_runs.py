@@ -18,6 +18,7 @@ from typing import Any
 from include.shopstream.local_stack.airflow_server import ui_port
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+READ_ATTEMPTS = 3
 TERMINAL_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
@@ -80,11 +81,21 @@ class AirflowClient:
         request.add_header("Content-Type", "application/json")
         if self._token:
             request.add_header("Authorization", f"Bearer {self._token}")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            raise AirflowApiError(f"{method} {path}: HTTP {exc.code}: {exc.read().decode()[:2000]}") from exc
+        # A busy API server (two cores running the scheduler, its workers and dbt) can miss a 30-second
+        # read: reads are retried, writes are not (a trigger or a clear must not happen twice).
+        attempts = READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                    payload = response.read()
+                break
+            except urllib.error.HTTPError as exc:
+                raise AirflowApiError(f"{method} {path}: HTTP {exc.code}: {exc.read().decode()[:2000]}") from exc
+            except (TimeoutError, urllib.error.URLError) as exc:
+                if attempt == attempts:
+                    raise AirflowApiError(f"{method} {path}: no answer from {self.base} after {attempts} "
+                                          f"tries of {self.timeout_s:.0f} s ({exc})") from exc
+                time.sleep(2 * attempt)
         return json.loads(payload) if payload else None
 
     def wait_for_dag(self, dag_id: str, timeout_s: float = 120.0) -> None:
