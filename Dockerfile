@@ -29,8 +29,10 @@ ENV SHOPSTREAM_DBT_EXECUTABLE=/usr/local/airflow/dbt_venv/bin/dbt \
     SHOPSTREAM_DBT_TARGET=cloud \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
     AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING=False \
-    DBT_SEND_ANONYMOUS_USAGE_STATS=False \
-    AIRFLOW__COSMOS__DBT_DOCS_PROJECTS='{"shopstream": {"dir": "/usr/local/airflow/include/dbt/shopstream/target", "index": "index.html", "name": "dbt Docs (ShopStream)"}}'
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False
+# Not set here: AIRFLOW__COSMOS__DBT_DOCS_PROJECTS, where the UI reads the dbt docs. In the cloud they
+# are the ones the DAG's publish_dbt_docs task uploads to the Deployment's bucket (a Deployment variable:
+# .env.example); the local stand-ins serve the ones built below (docker-compose.override.yml).
 
 # Run as the image's Airflow user so that the venv and the manifest belong to it.
 USER astro
