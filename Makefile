@@ -34,7 +34,11 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .PHONY: install lock manifest browser up run test ui down status lint bench report clean
 
-install: $(VENVS)/airflow/.installed $(VENVS)/dbt/.installed $(VENVS)/emulators/.installed
+# A venv's stamp names its Python: a venv an older checkout made with another Python is made anew.
+INSTALLED := .installed-py$(PYTHON_VERSION)
+same_python = [ "$$($(VENVS)/$(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = $(PYTHON_VERSION) ]
+
+install: $(VENVS)/airflow/$(INSTALLED) $(VENVS)/dbt/$(INSTALLED) $(VENVS)/emulators/$(INSTALLED)
 
 # uv resolves and installs the three venvs in seconds where pip takes minutes. Bytecode is compiled
 # at install: with PYTHONDONTWRITEBYTECODE set (as on CI) every dbt task would otherwise pay ~3 s
@@ -49,12 +53,14 @@ $(UV):
 # Each venv is synced to its lock (requirements/<venv>.lock.txt, every transitive version pinned):
 # two installs from the same commit get the same packages. `uv pip sync` also removes what the lock
 # no longer lists.
-$(VENVS)/%/.installed: requirements/%.lock.txt | $(UV)
+$(VENVS)/%/$(INSTALLED): requirements/%.lock.txt | $(UV)
+	@$(call same_python,$*) || rm -rf $(VENVS)/$*
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENVS)/$*
 	$(UV) pip sync --quiet --compile-bytecode --python $(VENVS)/$*/bin/python $<
 	touch $@
 
-$(VENVS)/airflow/.installed: requirements/airflow.lock.txt | $(UV)
+$(VENVS)/airflow/$(INSTALLED): requirements/airflow.lock.txt | $(UV)
+	@$(call same_python,airflow) || rm -rf $(VENVS)/airflow
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENVS)/airflow
 	$(UV) pip sync --quiet --compile-bytecode --python $(AIRFLOW_PY) requirements/airflow.lock.txt
 	@# No PostgreSQL server on the machine: the pgserver wheel ships one (its dependencies held to the lock).
@@ -75,7 +81,7 @@ lock: | $(UV)
 
 # The manifest Cosmos renders the DAG from: built from the project, never committed.
 manifest: $(MANIFEST)
-$(MANIFEST): $(VENVS)/dbt/.installed $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -path $(DBT_DIR)/target-build -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
+$(MANIFEST): $(VENVS)/dbt/$(INSTALLED) $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -path $(DBT_DIR)/target-build -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
 	@# Built aside, then moved in: a running DAG processor never reads a half-written manifest.
 	cd $(DBT_DIR) && $(DBT) parse --quiet --profiles-dir . --target embedded --target-path target-build
 	@# The docs site Cosmos serves in the Airflow UI; the catalog needs a warehouse, so it starts empty.
