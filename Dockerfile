@@ -11,9 +11,9 @@
 # according to Astronomer's runtime catalog (https://updates.astronomer.io/astronomer-runtime, as cut
 # on 2026-09-25 into the Astro CLI's pkg/runtimeversions/testdata/catalog.json). Not checked against
 # an image here (no Docker engine): `astro dev run version` should print 3.3.2+astro.1.
-# Runtime 3.3 defaults to Python 3.14; the -python-3.12 distribution is the Python the locks and the
-# rehearsal (tools/rehearse_astro_image.py) use, and the closest to the local venvs' 3.11, which no
-# 3.3 build offers. A Runtime image pins its own Airflow, so requirements.txt must not name it.
+# Runtime 3.3 defaults to Python 3.14; the -python-3.12 distribution is the Python the locks, the local
+# venvs (`make install`) and the rehearsal (tools/rehearse_astro_image.py) use: every test runs on it.
+# A Runtime image pins its own Airflow, so requirements.txt must not name it.
 #
 # The standard image copies the project in ONBUILD steps that run right after FROM: packages.txt
 # (apt), requirements.txt (pip, into Airflow's environment), then the whole build context, owned by
@@ -29,23 +29,26 @@ ENV SHOPSTREAM_DBT_EXECUTABLE=/usr/local/airflow/dbt_venv/bin/dbt \
     SHOPSTREAM_DBT_TARGET=cloud \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
     AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING=False \
-    DBT_SEND_ANONYMOUS_USAGE_STATS=False \
-    AIRFLOW__COSMOS__DBT_DOCS_PROJECTS='{"shopstream": {"dir": "/usr/local/airflow/include/dbt/shopstream/target", "index": "index.html", "name": "dbt Docs (ShopStream)"}}'
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False
+# Not set here: AIRFLOW__COSMOS__DBT_DOCS_PROJECTS, where the UI reads the dbt docs. In the cloud they
+# are the ones the DAG's publish_dbt_docs task uploads to the Deployment's bucket (a Deployment variable:
+# .env.example); the local stand-ins serve the ones built below (docker-compose.override.yml).
 
 # Run as the image's Airflow user so that the venv and the manifest belong to it.
 USER astro
 
 # The ONBUILD step installed requirements.txt with floating transitive versions: hold them to the lock
-# the tests ran with (compiled for this image's Python by `make lock`). A constraints file installs
-# nothing by itself; apache-airflow==3.3.2 in it is met by the image's own 3.3.2+astro.1 build.
-RUN pip install --no-cache-dir -r requirements.txt -c requirements/image-airflow.lock.txt
+# the tests ran with (compiled for this image's Python by `make lock`; `make install` syncs the local
+# venvs to the same locks). A constraints file installs nothing by itself; apache-airflow==3.3.2 in it
+# is met by the image's own 3.3.2+astro.1 build.
+RUN pip install --no-cache-dir -r requirements.txt -c requirements/airflow.lock.txt
 
 # dbt in its own venv, the way Astronomer documents it for Cosmos (ExecutionConfig.dbt_executable_path):
 # dbt's pins never move Airflow's. requirements/dbt.txt pins dbt-core 1.12.0 with
 # dbt-core-experimental-parser 2.0.0a4 because later cores need a parser that only builds online;
 # the lock pins everything beneath them.
 RUN python -m venv dbt_venv && \
-    dbt_venv/bin/pip install --no-cache-dir -r requirements/image-dbt.lock.txt
+    dbt_venv/bin/pip install --no-cache-dir -r requirements/dbt.lock.txt
 
 # The manifest Cosmos renders the DAG from (LoadMode.DBT_MANIFEST), built from the code in this image
 # with the cloud target the image runs, so it can never be stale. `dbt parse` opens no connection:

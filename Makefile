@@ -8,7 +8,15 @@
 # Everything installed or produced lives in .local/ (git-ignored).
 
 SHELL := /bin/bash
-PYTHON ?= python3
+# The Python of the Astro image (the Dockerfile's -python-X.Y), for the local venvs too: one lock per venv
+# serves both. PYTHON is the first interpreter of that version that runs: python3.12 on PATH, then
+# pyenv's (whose shim on PATH may not be enabled). `make PYTHON=/path/to/python3.12` overrides it.
+PYTHON_VERSION := 3.12
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in $$(command -v python$(PYTHON_VERSION)) \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION) 2>/dev/null | sort -rV); \
+	do "$$p" -c 'import sys' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
 VENVS := .local/venvs
 UV := $(VENVS)/uv/bin/uv
 AIRFLOW_PY := $(VENVS)/airflow/bin/python
@@ -26,25 +34,34 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
 .PHONY: install lock manifest browser up run test ui down status lint bench report clean
 
-install: $(VENVS)/airflow/.installed $(VENVS)/dbt/.installed $(VENVS)/emulators/.installed
+# A venv's stamp names its Python: a venv an older checkout made with another Python is made anew.
+INSTALLED := .installed-py$(PYTHON_VERSION)
+same_python = [ "$$($(VENVS)/$(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = $(PYTHON_VERSION) ]
+
+install: $(VENVS)/airflow/$(INSTALLED) $(VENVS)/dbt/$(INSTALLED) $(VENVS)/emulators/$(INSTALLED)
 
 # uv resolves and installs the three venvs in seconds where pip takes minutes. Bytecode is compiled
 # at install: with PYTHONDONTWRITEBYTECODE set (as on CI) every dbt task would otherwise pay ~3 s
 # of compiling dbt's imports again.
 $(UV):
+	@[ -n "$(PYTHON)" ] || { echo "Python $(PYTHON_VERSION) not found (the Astro image's, which the locks are compiled for):" \
+		"install it (pyenv install $(PYTHON_VERSION), or your system's python$(PYTHON_VERSION) package)," \
+		"or name one: make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENVS)/uv
 	$(VENVS)/uv/bin/pip install --quiet uv==0.13.9
 
 # Each venv is synced to its lock (requirements/<venv>.lock.txt, every transitive version pinned):
 # two installs from the same commit get the same packages. `uv pip sync` also removes what the lock
 # no longer lists.
-$(VENVS)/%/.installed: requirements/%.lock.txt | $(UV)
-	$(UV) venv --quiet --allow-existing --python $(shell command -v $(PYTHON)) $(VENVS)/$*
+$(VENVS)/%/$(INSTALLED): requirements/%.lock.txt | $(UV)
+	@$(call same_python,$*) || rm -rf $(VENVS)/$*
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENVS)/$*
 	$(UV) pip sync --quiet --compile-bytecode --python $(VENVS)/$*/bin/python $<
 	touch $@
 
-$(VENVS)/airflow/.installed: requirements/airflow.lock.txt | $(UV)
-	$(UV) venv --quiet --allow-existing --python $(shell command -v $(PYTHON)) $(VENVS)/airflow
+$(VENVS)/airflow/$(INSTALLED): requirements/airflow.lock.txt | $(UV)
+	@$(call same_python,airflow) || rm -rf $(VENVS)/airflow
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENVS)/airflow
 	$(UV) pip sync --quiet --compile-bytecode --python $(AIRFLOW_PY) requirements/airflow.lock.txt
 	@# No PostgreSQL server on the machine: the pgserver wheel ships one (its dependencies held to the lock).
 	@$(STACK) status >/dev/null 2>&1 || $(UV) pip install --quiet --python $(AIRFLOW_PY) \
@@ -53,21 +70,18 @@ $(VENVS)/airflow/.installed: requirements/airflow.lock.txt | $(UV)
 
 # Refresh the locks from requirements/*.txt (docs/dependencies.md). Versions already in a lock are
 # kept unless a pin moves them; LOCK_ARGS="--upgrade-package X" (or --upgrade) moves the others.
-# Local venvs run LOCAL_PYTHON; the Astro image (Dockerfile) runs IMAGE_PYTHON.
-LOCAL_PYTHON ?= 3.11
-IMAGE_PYTHON ?= 3.12
+# One lock per venv, compiled for PYTHON_VERSION: the local venvs and the Astro image (Dockerfile) use
+# the same ones.
 LOCK_ARGS ?=
-COMPILE = $(UV) pip compile --quiet --custom-compile-command 'make lock' $(LOCK_ARGS)
+COMPILE = $(UV) pip compile --quiet --custom-compile-command 'make lock' --python-version $(PYTHON_VERSION) $(LOCK_ARGS)
 lock: | $(UV)
-	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/airflow-local.txt -o requirements/airflow.lock.txt
-	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/dbt.txt -o requirements/dbt.lock.txt
-	$(COMPILE) --python-version $(LOCAL_PYTHON) requirements/emulators.txt -o requirements/emulators.lock.txt
-	$(COMPILE) --python-version $(IMAGE_PYTHON) requirements/airflow-local.txt -o requirements/image-airflow.lock.txt
-	$(COMPILE) --python-version $(IMAGE_PYTHON) requirements/dbt.txt -o requirements/image-dbt.lock.txt
+	$(COMPILE) requirements/airflow-local.txt -o requirements/airflow.lock.txt
+	$(COMPILE) requirements/dbt.txt -o requirements/dbt.lock.txt
+	$(COMPILE) requirements/emulators.txt -o requirements/emulators.lock.txt
 
 # The manifest Cosmos renders the DAG from: built from the project, never committed.
 manifest: $(MANIFEST)
-$(MANIFEST): $(VENVS)/dbt/.installed $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -path $(DBT_DIR)/target-build -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
+$(MANIFEST): $(VENVS)/dbt/$(INSTALLED) $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -path $(DBT_DIR)/target-build -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
 	@# Built aside, then moved in: a running DAG processor never reads a half-written manifest.
 	cd $(DBT_DIR) && $(DBT) parse --quiet --profiles-dir . --target embedded --target-path target-build
 	@# The docs site Cosmos serves in the Airflow UI; the catalog needs a warehouse, so it starts empty.

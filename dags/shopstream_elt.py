@@ -5,7 +5,9 @@ One run per day, and any manual run: `validate_run_conf` rejects a conf the DAG 
 from what RAW already holds (everything changed since the last load, re-reading a late-commit overlap), then
 `extract.<table>` writes those rows to s3://<bucket>/raw/postgres/<table>/ds=<day>/<table>__<run>.parquet
 and `load.<table>` lands them in SHOPSTREAM.RAW.<TABLE>, each row version once. The `dbt` group
-builds staging, intermediate and marts in one `dbt build` with a task per model.
+builds staging, intermediate and marts in one `dbt build` with a task per model. On a real warehouse,
+`publish_dbt_docs` then generates the dbt docs with its catalog and uploads them to S3, where the
+Airflow UI serves them (Browse > dbt Docs); the embedded stack serves the ones `make manifest` builds.
 A first run loads the full history; {"full_history": true} re-reads it (RAW keeps what it has).
 Wiring only: every name comes from include/shopstream/config.py, every connection by id.
 """
@@ -16,12 +18,12 @@ import pendulum
 from airflow.sdk import DAG, Param, TaskGroup, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import ELT_DAG_ID, TABLES
+from include.shopstream.config import ELT_DAG_ID, TABLES, warehouse_builds_dbt_docs
 from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
 from include.shopstream.notify import failure_notifier
 from include.shopstream.task_policy import DAG_RUN_TIMEOUT, default_task_args
-from include.shopstream.transform import dbt_task_group
+from include.shopstream.transform import dbt_task_group, publish_dbt_docs_task
 
 with DAG(
     dag_id=ELT_DAG_ID,
@@ -63,4 +65,7 @@ with DAG(
     # Extraction does not wait for the DDL: only the loads need the tables it creates.
     checked >> plan_extraction() >> extract
     checked >> setup_warehouse >> load
-    load >> dbt_task_group()
+    dbt = dbt_task_group()
+    load >> dbt
+    if warehouse_builds_dbt_docs():
+        dbt >> publish_dbt_docs_task()

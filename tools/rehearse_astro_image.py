@@ -2,9 +2,9 @@
 
 What the Dockerfile does, step for step, in a temporary folder:
   1. the build context: the project minus what .dockerignore leaves out (ONBUILD copies the rest);
-  2. Airflow's environment: requirements.txt under the image lock, on the image's Python (the tag's
+  2. Airflow's environment: requirements.txt under the Airflow lock, on the image's Python (the tag's
      -python-X.Y), with apache-airflow at the project's pin standing in for the image's own build;
-  3. dbt_venv from the image's dbt lock;
+  3. dbt_venv from the dbt lock;
   4. tools/build_dbt_manifest.sh: `dbt parse` and `dbt docs generate` with the cloud target;
   5. `pytest` with no argument, as `astro dev pytest` runs it, in the image's environment variables:
      the DAG integrity tests must pass there, and what needs the embedded stack must skip.
@@ -126,10 +126,10 @@ def rehearse(workdir: Path, source: Path, uv: str) -> None:
     run([uv, "venv", "--quiet", "--python", python, str(airflow_venv)])
     run([uv, "pip", "install", "--quiet", "--python", str(airflow_venv / "bin" / "python"),
          "-r", str(tree / "requirements.txt"), f"apache-airflow=={pin}", "pytest",
-         "-c", str(requirements / "image-airflow.lock.txt")])
+         "-c", str(requirements / "airflow.lock.txt")])
     run([uv, "venv", "--quiet", "--python", python, str(tree / "dbt_venv")])
     run([uv, "pip", "install", "--quiet", "--python", str(tree / "dbt_venv" / "bin" / "python"),
-         "-r", str(requirements / "image-dbt.lock.txt")])
+         "-r", str(requirements / "dbt.lock.txt")])
     run([str(tree / "tools" / "build_dbt_manifest.sh"), str(tree / "dbt_venv" / "bin" / "dbt")])
 
     env = {key: value for key, value in os.environ.items()

@@ -7,6 +7,7 @@ a default that works on the embedded stack.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,6 +48,17 @@ def dbt_target() -> str:
 def dbt_threads() -> int:
     """dbt threads: one on the emulator, whose MERGE uses one helper table per schema; eight on Snowflake."""
     return 1 if dbt_target() == EMBEDDED_DBT_TARGET else 8
+
+
+def warehouse_builds_dbt_docs() -> bool:
+    """Whether the DAG publishes dbt docs after its dbt build: on every target but the emulator's.
+
+    On a real warehouse, `dbt docs generate` reads the warehouse's catalog (column types, row counts)
+    and the task ``publish_dbt_docs`` uploads the site to :func:`dbt_docs_s3_dir`, which Airflow serves
+    (:func:`dbt_docs_projects_setting`). On the embedded target the docs are the ones `make manifest`
+    builds (empty catalog: the emulator's catalog lists no views) and are served from ``target/``.
+    """
+    return dbt_target() != EMBEDDED_DBT_TARGET
 
 
 def dbt_executable() -> str:
@@ -181,6 +193,9 @@ TABLES_BY_NAME: dict[str, SourceTable] = {t.name: t for t in TABLES}
 # --- Landing zone (S3) -----------------------------------------------------------------------------
 S3_BUCKET = os.environ.get("SHOPSTREAM_S3_BUCKET", "shopstream-raw")
 S3_RAW_PREFIX = "raw/postgres"
+# The dbt docs site (index.html, manifest.json, catalog.json) the cloud publishes after each dbt build,
+# in the landing bucket beside the raw files (docs/cloud.md grants Airflow's role this prefix too).
+DBT_DOCS_S3_PREFIX = "dbt-docs/shopstream"
 
 
 # Extraction re-reads this far behind the last loaded change, so a transaction that committed after
@@ -199,6 +214,34 @@ def s3_key(table: str, ds: str, run_key: str) -> str:
     has no data interval); ``run_key`` is the run id made safe for a key.
     """
     return f"{S3_RAW_PREFIX}/{table}/ds={ds}/{table}__{run_key}.parquet"
+
+
+def dbt_docs_s3_dir(bucket: str = S3_BUCKET) -> str:
+    """The S3 folder of the published dbt docs, as Cosmos' ``dbt_docs_projects`` takes it:
+    ``s3://<bucket>/dbt-docs/shopstream`` (no trailing slash)."""
+    return f"s3://{bucket}/{DBT_DOCS_S3_PREFIX}"
+
+
+# The dbt docs in the Airflow UI (menu Browse): Cosmos' Airflow 3 plugin serves each project of the
+# setting [cosmos] dbt_docs_projects, here one, under this slug and title.
+DBT_DOCS_PROJECT = "shopstream"
+DBT_DOCS_TITLE = "dbt Docs (ShopStream)"
+
+
+def dbt_docs_projects_setting(docs_dir: str | None = None) -> str:
+    """The value of ``AIRFLOW__COSMOS__DBT_DOCS_PROJECTS`` (JSON) where the dbt docs are, for this target.
+
+    ``docs_dir`` defaults to the published S3 folder (:func:`dbt_docs_s3_dir`, read through the
+    connection ``aws_shopstream``) when :func:`warehouse_builds_dbt_docs`, else to the project's local
+    ``target/`` folder. A local ``docs_dir`` (the Astro image's path, say) carries no connection.
+    Each value names the same project slug, so the docs keep one address in the UI.
+    """
+    if docs_dir is None:
+        docs_dir = dbt_docs_s3_dir() if warehouse_builds_dbt_docs() else str(DBT_PROJECT_DIR / "target")
+    project: dict[str, str] = {"dir": docs_dir, "index": "index.html", "name": DBT_DOCS_TITLE}
+    if docs_dir.startswith("s3://"):
+        project["conn_id"] = AWS_CONN_ID
+    return json.dumps({DBT_DOCS_PROJECT: project})
 
 
 # --- Warehouse (Snowflake) -------------------------------------------------------------------------

@@ -8,11 +8,14 @@ one per node, and keeps the per-model view: a model's task fails when dbt fails 
 tests included), so their tasks fail too. Retrying or clearing one model's task runs
 ``dbt run --select <model>`` for that model alone; clearing it with its downstream re-runs its lineage.
 docs/architecture.md compares this mode with the one-process-per-task modes it replaced.
+
+On a real warehouse, ``publish_dbt_docs`` follows the group: `dbt docs generate` with the warehouse's
+catalog, uploaded to S3, where Airflow's dbt docs view reads it (config.dbt_docs_projects_setting).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cosmos import (
     DbtTaskGroup,
@@ -29,11 +32,14 @@ from cosmos import (
 from cosmos.profiles import SnowflakeEncryptedPrivateKeyPemProfileMapping
 
 from include.shopstream.config import (
+    AWS_CONN_ID,
     DBT_BUILD_TIMEOUT,
+    DBT_DOCS_S3_PREFIX,
     DBT_MANIFEST_PATH,
     DBT_PROJECT_DIR,
     DBT_TARGET_SCHEMA,
     FAULT_INJECTION_VARIABLE,
+    S3_BUCKET,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     dbt_executable,
@@ -41,12 +47,46 @@ from include.shopstream.config import (
     dbt_threads,
 )
 
+if TYPE_CHECKING:
+    from cosmos.operators.local import DbtDocsS3LocalOperator
+
+# dbt sees only the variables Cosmos passes (it does not forward the worker's environment to the
+# group's tasks); no usage data leaves from a dbt process.
+DBT_NO_TELEMETRY = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
 
 def dbt_task_group() -> DbtTaskGroup:
     """The project's DbtTaskGroup, each test counted for the model it checks (see below)."""
     group = _watcher_task_group()
     _count_tests_for_the_downstream_model(group)
     return group
+
+
+def publish_dbt_docs_task() -> DbtDocsS3LocalOperator:
+    """`dbt docs generate` against the warehouse, then the site uploaded to S3 for Airflow's docs view.
+
+    The docs carry the warehouse's catalog (column types and statistics of what the build just made),
+    which a parse-time build cannot. The three files land as
+    ``s3://<S3_BUCKET>/dbt-docs/shopstream/{index.html,manifest.json,catalog.json}``, replaced at each
+    run, through the connection ``aws_shopstream``; ``AIRFLOW__COSMOS__DBT_DOCS_PROJECTS`` points the
+    UI at that folder (config.dbt_docs_projects_setting). Same dbt venv, profile and target as the
+    build. Wired after the dbt group with the default trigger rule: published only after a green
+    build, so a failed model never publishes docs (nor hides the failure behind a green last task).
+    Only for a real warehouse (config.warehouse_builds_dbt_docs); the DAG does not add it otherwise.
+    """
+    from cosmos.operators.local import DbtDocsS3LocalOperator
+
+    return DbtDocsS3LocalOperator(
+        task_id="publish_dbt_docs",
+        project_dir=str(DBT_PROJECT_DIR),
+        profile_config=_profile_config(),
+        dbt_executable_path=dbt_executable(),
+        invocation_mode=InvocationMode.SUBPROCESS,
+        connection_id=AWS_CONN_ID,
+        bucket_name=S3_BUCKET,
+        folder_dir=DBT_DOCS_S3_PREFIX,
+        env=DBT_NO_TELEMETRY,
+    )
 
 
 def run_node_alone_after_a_clear(context: Any) -> None:
@@ -110,6 +150,19 @@ def _count_tests_for_the_downstream_model(group: DbtTaskGroup) -> None:
     }
 
 
+def _profile_config() -> ProfileConfig:
+    """dbt's profile, built by Cosmos from the connection ``snowflake_shopstream`` (no profiles.yml secret)."""
+    return ProfileConfig(
+        profile_name="shopstream",
+        # "embedded" turns on the emulator-only macro overrides; the cloud keeps dbt's own.
+        target_name=dbt_target(),
+        profile_mapping=SnowflakeEncryptedPrivateKeyPemProfileMapping(
+            conn_id=SNOWFLAKE_CONN_ID,
+            profile_args={"database": SNOWFLAKE_DATABASE, "schema": DBT_TARGET_SCHEMA, "threads": dbt_threads()},
+        ),
+    )
+
+
 def _watcher_task_group() -> DbtTaskGroup:
     """Render the project from its manifest: no dbt process and no database at DAG parse time.
 
@@ -129,18 +182,10 @@ def _watcher_task_group() -> DbtTaskGroup:
             # the fault-injection switch (macros/fault_injection.sql), rendered at each task's run.
             env_vars={
                 "SHOPSTREAM_DBT_FAIL_MODELS": "{{ var.value.get('" + FAULT_INJECTION_VARIABLE + "', '') }}",
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+                **DBT_NO_TELEMETRY,
             },
         ),
-        profile_config=ProfileConfig(
-            profile_name="shopstream",
-            # "embedded" turns on the emulator-only macro overrides; the cloud keeps dbt's own.
-            target_name=dbt_target(),
-            profile_mapping=SnowflakeEncryptedPrivateKeyPemProfileMapping(
-                conn_id=SNOWFLAKE_CONN_ID,
-                profile_args={"database": SNOWFLAKE_DATABASE, "schema": DBT_TARGET_SCHEMA, "threads": dbt_threads()},
-            ),
-        ),
+        profile_config=_profile_config(),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
             # dbt lives in its own venv (its pins never move Airflow's), so it runs as a subprocess.

@@ -1,5 +1,5 @@
 """The Astro image, rehearsed without Docker (tools/rehearse_astro_image.py): its tree, its venvs from
-the image locks, `dbt parse` with the cloud target, then `pytest` as `astro dev pytest` runs it.
+the locks, `dbt parse` with the cloud target, then `pytest` as `astro dev pytest` runs it.
 
 Slow (about a minute with uv's cache warm): `make test` runs it; the image itself skips it.
 """

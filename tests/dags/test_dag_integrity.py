@@ -6,25 +6,40 @@ No metadata database, no dbt process and no server is needed: Cosmos renders fro
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from unittest import mock
 
 import airflow  # noqa: F401 - import Airflow before Cosmos (circular import otherwise)
 import pytest
+import yaml
 from airflow.dag_processing.dagbag import DagBag
 
-from include.shopstream.config import DBT_MANIFEST_PATH, PROJECT_ROOT, TABLES
+from include.shopstream.config import (
+    AWS_CONN_ID,
+    DBT_DOCS_PROJECT,
+    DBT_DOCS_S3_PREFIX,
+    DBT_MANIFEST_PATH,
+    DBT_PROJECT_DIR,
+    EMBEDDED_DBT_TARGET,
+    PROJECT_ROOT,
+    S3_BUCKET,
+    TABLES,
+    dbt_docs_projects_setting,
+    dbt_docs_s3_dir,
+    dbt_executable,
+)
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
+IMAGE_DBT_TARGET_DIR = "/usr/local/airflow/include/dbt/shopstream/target"  # the Astro image's project folder
 
 
 class _Forbidden(AssertionError):
     pass
 
 
-@pytest.fixture(scope="module")
-def dagbag() -> Iterator[DagBag]:
+def _load_dags(dag_folder: str = str(DAGS_FOLDER)) -> DagBag:
     """Load the DAGs with subprocesses and database sessions forbidden: a DAG file that starts dbt
     or queries the metadata DB at import time fails to import here."""
 
@@ -36,8 +51,31 @@ def dagbag() -> Iterator[DagBag]:
         mock.patch("airflow.settings.Session", side_effect=forbid),
         mock.patch("sqlalchemy.orm.Session.__init__", forbid),
     ):
-        bag = DagBag(dag_folder=str(DAGS_FOLDER))
-    yield bag
+        return DagBag(dag_folder=dag_folder)
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> Iterator[DagBag]:
+    yield _load_dags()
+
+
+def _elt_for_target(target: str):
+    """shopstream_elt as a deployment with this dbt target parses it (the target is read at parse time)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SHOPSTREAM_DBT_TARGET", target)
+        bag = _load_dags(str(DAGS_FOLDER / "shopstream_elt.py"))
+    assert bag.import_errors == {}, bag.import_errors
+    return bag.dags["shopstream_elt"]
+
+
+@pytest.fixture(scope="module")
+def elt_cloud():
+    return _elt_for_target("cloud")
+
+
+@pytest.fixture(scope="module")
+def elt_embedded():
+    return _elt_for_target(EMBEDDED_DBT_TARGET)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +171,63 @@ def test_each_test_counts_for_the_model_it_checks(elt) -> None:
     assert relationship in counted[fct_events]
     assert relationship not in counted[dim_customers]
     assert all(counted.values()), [model for model, tests in counted.items() if not tests]
+
+
+def test_the_cloud_publishes_dbt_docs_to_the_bucket_airflow_serves(elt_cloud) -> None:
+    """On a real warehouse the last task generates the docs with the catalog, after a green dbt build,
+    and uploads them where the cloud's AIRFLOW__COSMOS__DBT_DOCS_PROJECTS points, by connection id."""
+    from cosmos.operators.local import DbtDocsS3LocalOperator
+
+    docs = elt_cloud.get_task("publish_dbt_docs")
+    assert isinstance(docs, DbtDocsS3LocalOperator)
+    assert docs.base_cmd == ["docs", "generate"]
+    assert "--empty-catalog" not in (docs.dbt_cmd_flags or []), "the cloud's docs carry the warehouse's catalog"
+    assert (docs.connection_id, docs.bucket_name, docs.folder_dir) == (AWS_CONN_ID, S3_BUCKET, DBT_DOCS_S3_PREFIX)
+    assert docs.profile_config.target_name == "cloud"
+    assert docs.profile_config.profile_mapping.conn_id == "snowflake_shopstream"
+    assert docs.dbt_executable_path == dbt_executable()
+    assert docs.trigger_rule == "all_success", "docs of a failed build must not be published, nor hide it"
+
+    served = json.loads(dbt_docs_projects_setting(dbt_docs_s3_dir()))[DBT_DOCS_PROJECT]
+    assert served["dir"] == f"s3://{docs.bucket_name}/{docs.folder_dir}"
+    assert served["conn_id"] == docs.connection_id
+    assert set(docs.required_files) == {"index.html", "manifest.json", "catalog.json"}
+
+    # After every dbt task, and the DAG's only leaf: the run's state is still the build's.
+    dbt_tasks = {t.task_id for t in elt_cloud.tasks if t.task_id.startswith("dbt.")}
+    assert {t.task_id for t in docs.get_flat_relatives(upstream=True)} >= dbt_tasks
+    assert [t.task_id for t in elt_cloud.tasks if not t.downstream_task_ids] == ["publish_dbt_docs"]
+
+
+def test_the_embedded_stack_publishes_no_docs_and_serves_its_own(elt_embedded, elt_cloud) -> None:
+    """The emulator has no catalog worth publishing: no docs task, the docs served from target/."""
+    assert "publish_dbt_docs" not in elt_embedded.task_ids
+    assert set(elt_cloud.task_ids) - set(elt_embedded.task_ids) == {"publish_dbt_docs"}
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SHOPSTREAM_DBT_TARGET", EMBEDDED_DBT_TARGET)
+        served = json.loads(dbt_docs_projects_setting())[DBT_DOCS_PROJECT]
+    assert served == {"dir": str(DBT_PROJECT_DIR / "target"), "index": "index.html", "name": served["name"]}
+
+
+def _setting_in_env_file(text: str) -> str:
+    found = re.findall(r"^AIRFLOW__COSMOS__DBT_DOCS_PROJECTS=(.+)$", text, re.MULTILINE)
+    assert len(found) == 1, f"expected one uncommented AIRFLOW__COSMOS__DBT_DOCS_PROJECTS line, got {found}"
+    return found[0]
+
+
+def test_the_documented_docs_settings_are_the_config_ones() -> None:
+    """.env.example (the Deployment's variables) and the stand-ins' compose file hold what config.py
+    computes, so the folder the DAG uploads to is the folder the UI reads; the image sets neither."""
+    env_example = (PROJECT_ROOT / ".env.example").read_text()
+    bucket = re.search(r"^SHOPSTREAM_S3_BUCKET=(.+)$", env_example, re.MULTILINE).group(1)
+    assert json.loads(_setting_in_env_file(env_example)) == json.loads(
+        dbt_docs_projects_setting(dbt_docs_s3_dir(bucket)))
+    assert "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS=" not in (PROJECT_ROOT / "Dockerfile").read_text(), (
+        "the docs' place depends on the target and the bucket: the Deployment (cloud) or the compose file "
+        "(stand-ins) sets it, not the image")
+    compose = PROJECT_ROOT / "docker-compose.override.yml"
+    if compose.exists():  # not in the image's build context (.dockerignore)
+        services = yaml.safe_load(compose.read_text())["services"]
+        for name in ("scheduler", "api-server", "triggerer", "dag-processor"):
+            stand_ins = services[name]["environment"]["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"]
+            assert json.loads(stand_ins) == json.loads(dbt_docs_projects_setting(IMAGE_DBT_TARGET_DIR)), name

@@ -23,11 +23,12 @@ RUNTIME_CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
     "3.3-8": ("3.3.2", ("3.12", "3.13", "3.14")),
 }
 
-# Each requirements file -> the locks compiled from it (Makefile, `lock`).
+# Each requirements file -> the locks compiled from it (Makefile, `lock`): one per venv, for the image's
+# Python, read by `make install` and by the Dockerfile alike.
 LOCKS = {
-    "airflow-local.txt": ("airflow.lock.txt", "image-airflow.lock.txt"),
-    "../requirements.txt": ("airflow.lock.txt", "image-airflow.lock.txt"),
-    "dbt.txt": ("dbt.lock.txt", "image-dbt.lock.txt"),
+    "airflow-local.txt": ("airflow.lock.txt",),
+    "../requirements.txt": ("airflow.lock.txt",),
+    "dbt.txt": ("dbt.lock.txt",),
     "emulators.txt": ("emulators.lock.txt",),
 }
 
@@ -64,13 +65,20 @@ def test_runtime_tag_carries_the_project_airflow() -> None:
     assert build.split("-")[0] == ".".join(airflow_version().split(".")[:2])
 
 
-def test_image_python_is_offered_and_locked() -> None:
+def test_image_python_is_offered_locked_and_local() -> None:
+    """The image's Python is one its Runtime offers, and the one the locks and the local venvs use."""
     build, python = runtime_tag()
-    assert python, "name the image's Python (-python-X.Y): the image locks are compiled for one Python"
+    assert python, "name the image's Python (-python-X.Y): the locks are compiled for one Python"
     assert python in RUNTIME_CATALOG[build][1], f"Runtime {build} offers no Python {python}"
     makefile = (PROJECT_ROOT / "Makefile").read_text()
-    assert re.search(rf"^IMAGE_PYTHON \?= {re.escape(python)}$", makefile, re.MULTILINE), (
-        f"the Makefile's IMAGE_PYTHON (the Python of the image locks) is not the image's {python}")
+    assert re.search(rf"^PYTHON_VERSION := {re.escape(python)}$", makefile, re.MULTILINE), (
+        f"the Makefile's PYTHON_VERSION (the locks' and the local venvs' Python) is not the image's {python}")
+    assert re.search(r"^COMPILE = .*--python-version \$\(PYTHON_VERSION\)", makefile, re.MULTILINE), (
+        "`make lock` must compile the locks for PYTHON_VERSION")
+    compose = PROJECT_ROOT / "docker-compose.override.yml"
+    if compose.exists():  # not in the image's build context (.dockerignore)
+        stand_in = re.findall(r"image: python:(\d+\.\d+)", compose.read_text())
+        assert stand_in == [python], f"the stand-ins' Python image {stand_in} is not the image's {python}"
 
 
 def test_requirements_txt_leaves_airflow_to_the_image() -> None:

@@ -22,6 +22,7 @@ from include.shopstream.config import (
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_DATABASE,
+    dbt_docs_projects_setting,
 )
 from include.shopstream.local_stack.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
 from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE, PG_USER
@@ -119,10 +120,8 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING": "False",
             # The dbt docs in the Airflow UI (Cosmos' Airflow 3 plugin reads only this setting).
-            "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
-                {"shopstream": {"dir": str(DBT_PROJECT_DIR / "target"), "index": "index.html",
-                                "name": "dbt Docs (ShopStream)"}}
-            ),
+            # The embedded target publishes nothing: `make manifest` builds them into target/.
+            "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": dbt_docs_projects_setting(str(DBT_PROJECT_DIR / "target")),
             "PYTHONPATH": str(PROJECT_ROOT),
             "SHOPSTREAM_DBT_EXECUTABLE": str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
             "SHOPSTREAM_DBT_TARGET": EMBEDDED_DBT_TARGET,
