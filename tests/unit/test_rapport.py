@@ -140,6 +140,14 @@ def test_an_unreconciled_run_says_so(facts: dict[str, Any]) -> None:
     assert "Écart" in text and "Réconcilié au centime" not in text
 
 
+def test_a_figure_over_its_goal_says_so(facts: dict[str, Any]) -> None:
+    base = figures()
+    assert "au-dessus de l'objectif" not in rapport.render_html(base, facts, IMAGES)
+    base["bench"]["pipeline"]["ratio"] = base["bench"]["pipeline"]["ratio_goal"] + 0.01
+    base["bench"]["dag_parse"]["median_s"] = base["bench"]["dag_parse"]["goal_s"]
+    assert rapport.render_html(base, facts, IMAGES).count("au-dessus de l'objectif") == 2
+
+
 def _write(folder: Path, content: dict[str, Any]) -> None:
     (folder / "run_summary.json").write_text(json.dumps(content["run"]))
     (folder / "bench.json").write_text(json.dumps(content["bench"]))
