@@ -4,6 +4,7 @@
 #   make test   every test (unit, DAG integrity, dbt, end to end through the scheduler)
 #   make ui     the Airflow UI on the embedded stack (http://localhost:8080), started if needed
 #   make bench  DAG parse time; one day through the scheduler against a plain dbt build
+#   make report rapport.pdf (French) from the figures of make run and make bench
 #   make down   stop everything the project started
 # Everything installed or produced lives in .local/ (git-ignored).
 
@@ -101,7 +102,6 @@ up: install
 
 run: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --days $(DAYS) --orders $(ORDERS)
-	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.report previews --out output/report
 
 test: install manifest browser
 	$(AIRFLOW_PY) -m pytest
@@ -125,11 +125,13 @@ bench: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) bench/bench_dag_parse.py
 	$(IN_STACK) $(AIRFLOW_PY) -m bench.bench_pipeline
 
-# rapport.pdf, the project report, printed from its HTML source by headless Chromium.
-report: docs/rapport/rapport.html
-	chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync --user-data-dir=$(CURDIR)/.local/chromium \
-		--no-pdf-header-footer --print-to-pdf=$(CURDIR)/rapport.pdf $(CURDIR)/docs/rapport/rapport.html
+# rapport.pdf, the project report in French (docs/rapport/rapport.html.j2, tools/rapport.py), built from
+# the figures of `make run` and `make bench` (output/run_summary.json, output/bench.json), the report
+# previews of that run and a screenshot of its graph in Airflow (headless Chromium; Airflow started if needed).
+report: install manifest browser
+	@$(AIRFLOW_PY) -m tools.rapport --check
+	$(STACK) start
+	$(IN_STACK) $(AIRFLOW_PY) -m tools.rapport
 
 clean: down
 	rm -rf .local $(DBT_DIR)/target $(DBT_DIR)/target-build $(DBT_DIR)/logs

@@ -5,6 +5,8 @@ which is the per-file cost a dag-processor pays on every re-parse. Cosmos render
 manifest, so no dbt process and no database is involved.
 
     make bench          # or: python bench/bench_dag_parse.py --repeat 7
+
+Its figures also go to output/bench.json (section "dag_parse"), which `make report` reads.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def main() -> int:
             return 1
         tasks = len(bag.dags["shopstream_elt"].tasks)
     measured = timings[1:]
+    from include.shopstream.local_stack import figures
+
+    figures.write(figures.BENCH, {
+        "command": f"python bench/bench_dag_parse.py --repeat {args.repeat}", "machine": figures.machine(),
+        "tasks": tasks, "first_parse_s": timings[0], "median_s": statistics.median(measured),
+        "min_s": min(measured), "max_s": max(measured), "runs": len(measured), "goal_s": GOAL_S,
+    }, section="dag_parse")
     print(f"command: python bench/bench_dag_parse.py --repeat {args.repeat}")
     print(f"DAG file: {DAG_FILE.name}, {tasks} tasks, first parse {timings[0]:.3f} s")
     print(

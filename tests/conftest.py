@@ -28,6 +28,8 @@ from include.shopstream.local_stack.settings import StackSettings
 TEST_STACK = StackSettings.from_env()
 os.environ.update(stack_environment(TEST_STACK))
 TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
+# The report step of the test stack's DAG runs writes its previews there, not into output/report.
+os.environ.setdefault("SHOPSTREAM_REPORT_DIR", str(TEST_STACK.stack_dir / "report"))
 
 # Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
 # no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.

@@ -21,6 +21,9 @@ SIMULATOR_DAG_ID = "shopstream_source_simulator"
 POSTGRES_CONN_ID = "postgres_shopstream"
 AWS_CONN_ID = "aws_shopstream"
 SNOWFLAKE_CONN_ID = "snowflake_shopstream"
+# The Power BI service (a `powerbi` connection: a service principal's tenant, client id and secret),
+# used only in the cloud, to refresh the semantic model once the marts are built.
+POWERBI_CONN_ID = "powerbi_shopstream"
 
 # --- Paths -----------------------------------------------------------------------------------------
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -255,3 +258,53 @@ LANDING_SUFFIX = "__LANDING"
 # the connection's own role, TRANSFORMER, is dbt's and reads RAW only.
 LOADER_SESSION = {"role": "LOADER", "warehouse": "LOADING_WH"}
 DBT_TARGET_SCHEMA = "ANALYTICS"
+
+
+# --- The report (Power BI) -------------------------------------------------------------------------
+# The dbt exposure of the Power BI report (models/exposures.yml): its task follows the marts it reads.
+REPORT_EXPOSURE = "shopstream_power_bi_report"
+# How long the report step may take: rendering the previews, or a refresh of the semantic model.
+REPORT_TIMEOUT = timedelta(minutes=30)
+
+
+def is_embedded() -> bool:
+    """True on the embedded stack (its environment sets the embedded dbt target), False in the cloud."""
+    return dbt_target() == EMBEDDED_DBT_TARGET
+
+
+def output_dir() -> Path:
+    """Where the embedded stack's commands write what they produce (git-ignored ``output/``): the
+    figures of `make run` and `make bench` (run_summary.json, bench.json), the report previews."""
+    return Path(os.environ.get("SHOPSTREAM_OUTPUT_DIR", str(PROJECT_ROOT / "output")))
+
+
+def report_previews_dir() -> Path:
+    """Where the embedded stack's report step writes the page previews (PNG, index.html, totals.json)."""
+    return Path(os.environ.get("SHOPSTREAM_REPORT_DIR", str(output_dir() / "report")))
+
+
+# The environment variables naming the semantic model the cloud's report step refreshes.
+POWERBI_VARIABLES = ("SHOPSTREAM_POWERBI_WORKSPACE_ID", "SHOPSTREAM_POWERBI_DATASET_ID")
+
+
+@dataclass(frozen=True)
+class PowerBiTarget:
+    """The semantic model the cloud's report step refreshes: a workspace (group) id and a dataset id."""
+
+    workspace_id: str
+    dataset_id: str
+
+
+def powerbi_target() -> PowerBiTarget | None:
+    """The Power BI workspace and dataset from the environment, or None when either is unset.
+
+    ``SHOPSTREAM_POWERBI_WORKSPACE_ID`` and ``SHOPSTREAM_POWERBI_DATASET_ID`` are the GUIDs in the
+    semantic model's URL in the Power BI service (``/groups/<workspace>/datasets/<dataset>``).
+    """
+    workspace, dataset = (os.environ.get(name, "").strip() for name in POWERBI_VARIABLES)
+    return PowerBiTarget(workspace, dataset) if workspace and dataset else None
+
+
+def powerbi_missing_variables() -> list[str]:
+    """The variables of POWERBI_VARIABLES that are unset or blank, in order."""
+    return [name for name in POWERBI_VARIABLES if not os.environ.get(name, "").strip()]

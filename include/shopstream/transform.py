@@ -15,9 +15,11 @@ catalog, uploaded to S3, where Airflow's dbt docs view reads it (config.dbt_docs
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from cosmos import (
+    DbtResourceType,
     DbtTaskGroup,
     ExecutionConfig,
     ExecutionMode,
@@ -46,6 +48,34 @@ from include.shopstream.config import (
     dbt_target,
     dbt_threads,
 )
+from include.shopstream.publish import report_node_converter
+
+# dbt resource types that Cosmos renders through the project's own converters.
+NODE_CONVERTERS = {DbtResourceType.EXPOSURE: report_node_converter}
+
+
+class _ConvertedNodeWarningFilter(logging.Filter):
+    """Drops Cosmos' "Unavailable conversion function" warning for the types NODE_CONVERTERS converts.
+
+    Cosmos 1.15.1 (the latest release) logs that warning from ``create_task_metadata`` for every node
+    type it has no operator of its own for, *before* it looks at ``RenderConfig.node_converters``, and
+    then converts the node all the same. The warning would be false at every parse; a type without a
+    converter keeps it.
+    """
+
+    def __init__(self, resource_types: list[DbtResourceType]) -> None:
+        super().__init__()
+        self.markers = [f"Unavailable conversion function for <{t}>" for t in resource_types]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(marker in message for marker in self.markers)
+
+
+def _quiet_the_warning_for_converted_nodes() -> None:
+    cosmos_graph_log = logging.getLogger("cosmos.airflow.graph")
+    if not any(isinstance(f, _ConvertedNodeWarningFilter) for f in cosmos_graph_log.filters):
+        cosmos_graph_log.addFilter(_ConvertedNodeWarningFilter(list(NODE_CONVERTERS)))
 
 if TYPE_CHECKING:
     from cosmos.operators.local import DbtDocsS3LocalOperator
@@ -56,7 +86,9 @@ DBT_NO_TELEMETRY = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
 
 def dbt_task_group() -> DbtTaskGroup:
-    """The project's DbtTaskGroup, each test counted for the model it checks (see below)."""
+    """The project's DbtTaskGroup, each test counted for the model it checks (see below), and the
+    report's exposure rendered as the task that publishes the report (include/shopstream/publish.py)."""
+    _quiet_the_warning_for_converted_nodes()
     group = _watcher_task_group()
     _count_tests_for_the_downstream_model(group)
     return group
@@ -197,6 +229,9 @@ def _watcher_task_group() -> DbtTaskGroup:
             test_behavior=TestBehavior.AFTER_EACH,
             # Sources become tasks too (freshness and their tests), so RAW is checked before staging.
             source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+            # The report's exposure becomes the task that publishes it, below the marts it reads
+            # (include/shopstream/publish.py); Cosmos has no task of its own for an exposure.
+            node_converters=NODE_CONVERTERS,
         ),
         operator_args={
             "pre_execute": run_node_alone_after_a_clear,

@@ -6,6 +6,7 @@ No metadata database, no dbt process and no server is needed: Cosmos renders fro
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from include.shopstream.config import (
     DBT_PROJECT_DIR,
     EMBEDDED_DBT_TARGET,
     PROJECT_ROOT,
+    REPORT_EXPOSURE,
     S3_BUCKET,
     TABLES,
     dbt_docs_projects_setting,
@@ -231,3 +233,90 @@ def test_the_documented_docs_settings_are_the_config_ones() -> None:
         for name in ("scheduler", "api-server", "triggerer", "dag-processor"):
             stand_ins = services[name]["environment"]["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"]
             assert json.loads(stand_ins) == json.loads(dbt_docs_projects_setting(IMAGE_DBT_TARGET_DIR)), name
+
+
+REPORT_TASK_ID = f"dbt.{REPORT_EXPOSURE}_exposure"
+
+
+def test_the_report_is_published_after_the_marts_it_reads(elt) -> None:
+    """The exposure's task follows the `.run` and `.test` tasks of every model the exposure depends on,
+    and on the embedded stack (the tests' environment) it renders the previews."""
+    from include.shopstream.publish import render_previews
+
+    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
+    exposure = manifest["exposures"][f"exposure.shopstream.{REPORT_EXPOSURE}"]
+    marts = [manifest["nodes"][uid]["name"] for uid in exposure["depends_on"]["nodes"]]
+    assert "mart_sales_overview" in marts, marts
+    report = elt.get_task(REPORT_TASK_ID)
+    upstream = {t.task_id for t in report.get_flat_relatives(upstream=True)}
+    for mart in marts:
+        assert {f"dbt.{mart}.run", f"dbt.{mart}.test"} <= upstream, f"the report does not wait for {mart}"
+    assert report.python_callable is render_previews
+
+
+def test_cosmos_converts_the_exposure_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Cosmos warns "Unavailable conversion function" at parse for a node it cannot render; the
+    exposure has a converter, and no node of the project is left without one."""
+    with caplog.at_level(logging.WARNING):
+        bag = DagBag(dag_folder=str(DAGS_FOLDER / "shopstream_elt.py"))
+    assert bag.import_errors == {}
+    assert REPORT_TASK_ID in bag.dags["shopstream_elt"].task_ids
+    unconverted = [r.getMessage() for r in caplog.records if "Unavailable conversion function" in r.getMessage()]
+    assert not unconverted, unconverted
+
+
+def test_the_warning_filter_keeps_other_node_types() -> None:
+    """Only the converted types' warning is dropped (a type without a converter still warns)."""
+    from include.shopstream.transform import NODE_CONVERTERS, _ConvertedNodeWarningFilter
+
+    keep = _ConvertedNodeWarningFilter(list(NODE_CONVERTERS))
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("cosmos.airflow.graph", logging.WARNING, __file__, 1, message, None, None)
+
+    assert not keep.filter(record("Unavailable conversion function for <DbtResourceType.EXPOSURE> (node <x>)."))
+    assert keep.filter(record("Unavailable conversion function for <DbtResourceType.ANALYSIS> (node <y>)."))
+
+
+# The cloud's DAG, parsed with the report tooling's local-only packages made unimportable.
+_CLOUD_PARSE = """
+import json, sys
+for name in {local_only!r}:
+    sys.modules[name] = None  # an import of it raises ImportError, as in the Astro image
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={dag_file!r})
+task = bag.dags["shopstream_elt"].get_task({task_id!r}) if not bag.import_errors else None
+print(json.dumps({{
+    "errors": {{k: str(v)[-2000:] for k, v in bag.import_errors.items()}},
+    "operator": type(task).__name__ if task else None,
+    "group_id": getattr(task, "group_id", None), "dataset_id": getattr(task, "dataset_id", None),
+    "conn_id": getattr(task, "conn_id", None),
+    "loaded": sorted(m for m in sys.modules if m.startswith("include.shopstream.report") or m in {local_only!r}
+                     and sys.modules[m] is not None),
+}}))
+"""
+
+
+def test_the_cloud_dag_refreshes_power_bi_without_local_only_packages() -> None:
+    """In the cloud (target `cloud`, workspace and dataset set) the report task is the Azure provider's
+    PowerBIDatasetRefreshOperator on the `powerbi_shopstream` connection, and parsing the DAG
+    imports neither the previews nor a package the Astro image lacks."""
+    import os
+    import sys
+
+    from include.shopstream.config import POWERBI_CONN_ID
+
+    env = {**os.environ, "SHOPSTREAM_DBT_TARGET": "cloud",
+           "SHOPSTREAM_POWERBI_WORKSPACE_ID": "11111111-2222-3333-4444-555555555555",
+           "SHOPSTREAM_POWERBI_DATASET_ID": "66666666-7777-8888-9999-000000000000"}
+    code = _CLOUD_PARSE.format(local_only=["matplotlib", "sqlglot", "detect_secrets"],
+                               dag_file=str(DAGS_FOLDER / "shopstream_elt.py"), task_id=REPORT_TASK_ID)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
+                          cwd=PROJECT_ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    parsed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert parsed["errors"] == {}, parsed["errors"]
+    assert parsed["operator"] == "PowerBIDatasetRefreshOperator"
+    assert (parsed["group_id"], parsed["dataset_id"], parsed["conn_id"]) == (
+        env["SHOPSTREAM_POWERBI_WORKSPACE_ID"], env["SHOPSTREAM_POWERBI_DATASET_ID"], POWERBI_CONN_ID)
+    assert parsed["loaded"] == [], f"the cloud's DAG parse imported {parsed['loaded']}"

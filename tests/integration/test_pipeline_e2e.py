@@ -40,14 +40,16 @@ from include.shopstream.config import (
     FAULT_INJECTION_VARIABLE,
     PROJECT_ROOT,
     RAW_SCHEMA,
+    REPORT_EXPOSURE,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_DATABASE,
     SOURCE_SCHEMA,
     TABLES,
+    report_previews_dir,
 )
 from include.shopstream.extract import run_key
-from include.shopstream.layer_counts import dbt_relations
+from include.shopstream.layer_counts import SOURCE_REVENUE_SQL, dbt_relations
 from include.shopstream.local_stack import airflow_server
 from include.shopstream.local_stack.dag_runs import AirflowApiError, AirflowClient, RunResult
 from include.shopstream.local_stack.settings import StackSettings
@@ -247,6 +249,22 @@ def test_first_run_loads_the_full_history_and_reconciles(full_load, dsn: str) ->
         " where abs(datediff('minute', _loaded_at, sysdate())) > 60"
     )
     assert utc == 0, "_loaded_at is not UTC"
+
+
+def test_the_report_task_renders_the_previews_from_the_new_marts(full_load, dsn: str) -> None:
+    """The exposure's task runs once the marts and their tests have passed, and its previews show the
+    source's revenue (the scheduler's run of the same day, which changed nothing, rendered them last)."""
+    manual, own = full_load
+    report = manual.tasks[f"dbt.{REPORT_EXPOSURE}_exposure"]
+    assert report.state == "success", report
+    marts = [t for task_id, t in manual.tasks.items() if task_id.startswith(("dbt.mart_", "dbt.fct_", "dbt.dim_"))]
+    assert report.start_date >= max(t.end_date for t in marts), "the report ran before a mart was done"
+    totals = json.loads((report_previews_dir() / "totals.json").read_text())
+    for page in totals["pages"].values():
+        png = report_previews_dir() / page["png"]
+        assert png.stat().st_mtime >= own.start_date.timestamp(), f"{png} was not rendered by the last run"
+    revenue = source_value(dsn, SOURCE_REVENUE_SQL)
+    assert abs(Decimal(str(totals["totals"]["revenue"])) - revenue) < Decimal("0.005"), (totals["totals"], revenue)
 
 
 def test_the_schedulers_run_of_the_same_day_adds_nothing(full_load, dsn: str) -> None:

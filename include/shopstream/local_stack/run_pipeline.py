@@ -5,7 +5,9 @@ Runs in the stack's environment (``local_stack exec``) once the stack is up:
 2. starts Airflow (scheduler, DAG processor, triggerer, API server) unless it runs, switches the DAG
    on and triggers one manual run per day through the REST API, as a user would from the UI: the
    run of day ``D`` has day ``D`` as its data interval;
-3. prints a line per finished task, then the rows of every layer, the time it took and where to look.
+3. prints a line per finished task, then the rows of every layer, the revenue reconciliation, the
+   time it took and where to look; the DAG's report task has rendered the previews (output/report/);
+4. writes these figures to output/run_summary.json (local_stack/figures.py), which `make report` reads.
 Airflow keeps running: `make ui` shows the runs, `make down` stops everything.
 
 With ``--days N`` it runs N consecutive days ending with ``ds``: the history ends with the first,
@@ -20,15 +22,23 @@ own run of the same day finds nothing new and changes no row.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from include.shopstream.config import ELT_DAG_ID, POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCHEMA
-from include.shopstream.layer_counts import LayerCounts, all_counts
-from include.shopstream.local_stack import airflow_server
+from include.shopstream.config import (
+    ELT_DAG_ID,
+    POSTGRES_CONN_ID,
+    PROJECT_ROOT,
+    SOURCE_SCHEMA,
+    report_previews_dir,
+)
+from include.shopstream.layer_counts import LayerCounts, all_counts, revenue_reconciliation
+from include.shopstream.local_stack import airflow_server, figures
 from include.shopstream.local_stack.dag_runs import AirflowClient, RunResult, TaskResult
 from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
@@ -89,6 +99,48 @@ def print_counts(counts: LayerCounts) -> None:
         print(f"  {model:<40}{_fmt(rows):>10}")
 
 
+def print_reconciliation(reconciliation: dict[str, Any]) -> None:
+    revenue, orders = reconciliation["revenue"], reconciliation["orders"]
+    print("\nRevenue reconciliation (exact decimals)")
+    for layer, amount in revenue.items():
+        print(f"  {layer:<22}{amount:>18,}")
+    print(f"  orders: postgres {orders['postgres']}, fct_orders {orders['fct_orders']}: "
+          + ("reconciled" if reconciliation["reconciled"] else "NOT RECONCILED"))
+
+
+def previews_summary() -> dict[str, Any] | None:
+    """What the DAG's report task rendered (totals.json), or None when it rendered nothing."""
+    totals = report_previews_dir() / "totals.json"
+    return json.loads(totals.read_text()) if totals.is_file() else None
+
+
+def run_summary(args: argparse.Namespace, result: RunResult, elapsed_s: float, counts: LayerCounts,
+                reconciliation: dict[str, Any], previews: dict[str, Any] | None) -> dict[str, Any]:
+    """The figures of this `make run`, as written to output/run_summary.json (seconds, exact decimals)."""
+    tasks = sorted(result.tasks.values(), key=lambda t: (t.start_date is None, t.start_date or datetime.min))
+    return {
+        "command": f"make run DAYS={args.days} ORDERS={args.orders}",
+        "machine": figures.machine(),
+        "dag_id": ELT_DAG_ID,
+        "ds": args.ds.isoformat(),
+        "days": args.days,
+        "orders_generated": args.orders,
+        "history_days": args.history_days,
+        "run": {
+            "run_id": result.run_id,
+            "state": result.state,
+            "duration_s": result.duration_s,
+            "start_date": result.start_date,
+            "end_date": result.end_date,
+            "tasks": [{"task_id": t.task_id, "state": t.state, "duration_s": t.duration_s} for t in tasks],
+        },
+        "elapsed_s": elapsed_s,
+        "layers": counts.as_dict(),
+        "reconciliation": reconciliation,
+        "previews": previews,
+    }
+
+
 def _fmt(value: int | None) -> str:
     return "-" if value is None else str(value)
 
@@ -125,7 +177,18 @@ def main() -> int:
     elapsed = time.monotonic() - started
     assert result is not None
 
-    print_counts(all_counts())
+    counts = all_counts()
+    print_counts(counts)
+    reconciliation = revenue_reconciliation() if result.state == "success" else None
+    if reconciliation:
+        print_reconciliation(reconciliation)
+    previews = previews_summary() if result.state == "success" else None
+    if previews:
+        print(f"\nReport previews ({len(previews['pages'])} pages, rendered by the DAG's report task) in "
+              f"{report_previews_dir()}/: " + ", ".join(p["png"] for p in previews["pages"].values()) + ", index.html")
+    if result.state == "success":
+        path = figures.write(figures.RUN_SUMMARY, run_summary(args, result, elapsed, counts, reconciliation, previews))
+        print(f"Figures of this run: {path} (read by `make report`)")
     print(f"\nDAG run {ELT_DAG_ID} {args.ds}: {result.state}; {args.days} day(s) in {elapsed:.0f} s")
     print(f"See it with its per-model tasks: {airflow_server.ui_url(f'/dags/{ELT_DAG_ID}')} "
           "(Airflow keeps running: `make ui` prints this again, `make down` stops it)")
