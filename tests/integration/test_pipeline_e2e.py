@@ -61,7 +61,9 @@ TODAY = datetime.now(UTC).date()
 LATEST_DAY = TODAY - timedelta(days=1)  # the interval the scheduler's own run covers
 HISTORY_END = TODAY - timedelta(days=5)  # the generated history's last day
 MISSED_DAYS = tuple(HISTORY_END + timedelta(days=n) for n in (1, 2, 3))
-AUDIT_COLUMNS = {"_SOURCE_FILE", "_LOADED_AT"}
+# Columns that say when and by which run a row was written, not what it holds: RAW's load audit
+# columns, and the dbt invocation that recorded a test finding (mart_data_quality_findings).
+AUDIT_COLUMNS = {"_SOURCE_FILE", "_LOADED_AT", "CHECKED_AT", "INVOCATION_ID"}
 BIG_PRICE = Decimal("9999999999.99")
 SMALL_DISCOUNT = Decimal("0.10")
 FAULTY_MODEL = "int_customer_rfm"
@@ -93,7 +95,7 @@ def relations() -> dict[str, str]:
 
 
 def content_hashes() -> dict[str, str]:
-    """A hash of the sorted rows of each relation (RAW without its load audit columns)."""
+    """A hash of the sorted rows of each relation, without the audit columns (AUDIT_COLUMNS)."""
     hashes = {}
     for name, relation in relations().items():
         columns, rows = snowflake_rows(f"select * from {relation}")
