@@ -6,15 +6,15 @@
 -- This model only creates the table, empty and typed by its contract. A build that selects it
 -- rebuilds it empty (a table, as every mart); every test that build runs is then recorded again.
 select
-    cast(null as varchar) as test_id,
-    cast(null as varchar) as test_type,
-    cast(null as varchar) as tested_model,
-    cast(null as varchar) as column_name,
-    cast(null as varchar) as severity,
-    cast(null as varchar) as status,
-    cast(null as number(38, 0)) as failures,
-    cast(null as varchar) as message,
-    cast(null as timestamp_ntz) as checked_at,
-    cast(null as varchar) as invocation_id
+    null::varchar as test_id,
+    null::varchar as test_type,
+    null::varchar as tested_model,
+    null::varchar as column_name,
+    null::varchar as severity,
+    null::varchar as status,
+    null::number(38, 0) as failures,
+    null::varchar as message,
+    null::timestamp_ntz as checked_at,
+    null::varchar as invocation_id
 
 where false
