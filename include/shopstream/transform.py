@@ -50,8 +50,21 @@ from include.shopstream.config import (
 )
 from include.shopstream.publish import report_node_converter
 
+
+def no_task_for_project_hooks(**_cosmos: Any) -> None:
+    """Cosmos node converter for dbt operations (the project's on-run-end hook): no task of their own.
+
+    The hook (``record_test_results``, dbt_project.yml) runs inside the producer's `dbt build`, and in
+    any dbt command a cleared task runs; a converter that returns None renders nothing.
+    """
+    return None
+
+
 # dbt resource types that Cosmos renders through the project's own converters.
-NODE_CONVERTERS = {DbtResourceType.EXPOSURE: report_node_converter}
+NODE_CONVERTERS = {
+    DbtResourceType.EXPOSURE: report_node_converter,
+    DbtResourceType("operation"): no_task_for_project_hooks,
+}
 
 
 class _ConvertedNodeWarningFilter(logging.Filter):
