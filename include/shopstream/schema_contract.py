@@ -10,9 +10,9 @@ kind       what changed in the source                              what the run 
 ========== ======================================================= ===================================
 ADDED      a column the contract does not have                     warns, extracts the contract's
                                                                    columns: RAW is not altered
-RESIZED    same kind of value, another size (varchar length,       warns, extracts: a value that does
-           text <-> varchar, integer width, numeric precision      not fit the contract's type fails
-           with no more decimals)                                  the cast or the COPY loudly
+RESIZED    same kind of value, another size (varchar length,       warns, extracts into RAW's contract
+           text <-> varchar, integer width, numeric precision      type: a value that does not fit it
+           with no more decimals)                                  fails the cast or the COPY loudly
 DROPPED    a contract column is gone (or not readable)             fails the table's extraction at once
 RETYPED    any other type change (text -> integer, more decimals,  fails the table's extraction at once
            timestamptz -> timestamp, a char length, ...)
@@ -167,7 +167,7 @@ class DriftFinding:
             return (f"schema drift: {where} changed type: contract {self.expected}, source {self.found}; "
                     f"extracting it would change its values: {self.table} not extracted, RAW untouched")
         return (f"schema drift: {where} changed size: contract {self.expected}, source {self.found}; "
-                "extracted as the contract's type (a value that does not fit it fails loudly)")
+                "extracted into RAW's contract type (a value that does not fit it fails the extract or the load)")
 
     def action(self) -> str:
         """What the operator does about it, naming the files to change."""
