@@ -8,6 +8,7 @@ touches the source the end-to-end tests run on. The extract operator of the DAG 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -15,10 +16,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from include.data_gen.loader import apply_ddl
-from include.shopstream.config import POSTGRES_CONN_ID, TABLES, TABLES_BY_NAME
+from include.shopstream.config import (
+    AWS_CONN_ID,
+    POSTGRES_CONN_ID,
+    S3_BUCKET,
+    S3_RAW_PREFIX,
+    TABLES,
+    TABLES_BY_NAME,
+)
 from include.shopstream.extract import extract_task
 from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
@@ -75,6 +85,25 @@ def record_count() -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+def extracted(table: str) -> pa.Table:
+    """Run the DAG's extract operator of ``table`` on the whole table (the window its plan would give a
+    first load) into the test stack's S3, and return the Parquet file it wrote."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    operator = extract_task(TABLES_BY_NAME[table])
+    key = f"{S3_RAW_PREFIX}/{table}/ds=schema-drift-test/{table}__{RUN_ID}.parquet"
+    operator.s3_key = key
+    window = {"since": "-infinity", "until": "infinity", "source_file": f"s3://{S3_BUCKET}/{key}"}
+    operator.parameters = {"params": window}
+    operator.execute(task_context(f"extract.{table}"))
+    s3 = S3Hook(aws_conn_id=AWS_CONN_ID)
+    try:
+        body = s3.get_key(key, S3_BUCKET).get()["Body"].read()
+    finally:
+        s3.delete_objects(S3_BUCKET, [key])
+    return pq.read_table(io.BytesIO(body))
+
+
 def test_the_contract_matches_the_source_ddl(drift_dsn: str) -> None:
     """Without drift, no finding and no record: every normal run extracts in silence."""
     mark = record_count()
@@ -90,7 +119,9 @@ def test_a_new_and_a_dropped_source_column(drift_connection: str, caplog: pytest
     from airflow.sdk.exceptions import AirflowFailException
 
     with psycopg.connect(drift_connection) as conn:
-        conn.execute("alter table oltp.users add column loyalty_tier text")
+        conn.execute("insert into oltp.users (email, country_code, signup_channel) "
+                     "values ('a@example.com', 'FR', 'web')")
+        conn.execute("alter table oltp.users add column loyalty_tier text default 'gold'")
         conn.execute("alter table oltp.order_items add column gift_wrap_fee numeric(8, 2)")
         conn.execute("alter table oltp.order_items drop column discount_amount")
     mark = record_count()
@@ -106,6 +137,11 @@ def test_a_new_and_a_dropped_source_column(drift_connection: str, caplog: pytest
     for said in ("oltp.users.loyalty_tier (text)", "not extracted", "include/shopstream/config.py",
                  "`loyalty_tier varchar`", "RAW.USERS", "stg_shopstream__users.sql"):
         assert said in warning.getMessage(), said
+
+    # ...and the DAG's own extract operator extracts the contract's columns only (its plan given).
+    users = extracted("users")
+    assert users.column_names == [*TABLES_BY_NAME["users"].column_names, "_source_file"]
+    assert users.column("email").to_pylist() == ["a@example.com"]
 
     # order_items: the DAG's own extract operator refuses the table, and says why.
     operator = extract_task(TABLES_BY_NAME["order_items"])
