@@ -25,10 +25,10 @@ schema will not change back by itself), RAW untouched; the other tables extract 
 not run (it waits for every load), and the next run after the fix extracts everything since the
 table's last load.
 
-New columns are not landed automatically: RAW's columns are a reviewed contract (dbt's sources, the
-grants, masking of personal data), and a new column's type in RAW (money's precision, JSON, time
-zones) is a decision, not a guess. The warning says how to adopt it; docs/architecture.md has the
-procedure.
+New columns are not landed automatically: RAW's columns are a reviewed contract (dbt's sources and
+tests; a new column may hold personal data nobody has classified), and a new column's type in RAW
+(money's precision, JSON, time zones) is a decision, not a guess. The warning says how to adopt it;
+docs/architecture.md has the procedure.
 """
 
 from __future__ import annotations
