@@ -346,16 +346,16 @@ NEW_SOURCE_COLUMN = ("users", "loyalty_tier")
 
 
 @pytest.fixture(scope="module")
-def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient, dsn: str) -> Iterator[RunResult]:
+def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient, dsn: str) -> RunResult:
     """A run without a logical date, with one intermediate model failing on purpose and a column
     added to a source table; the fault is removed once the run has ended, as an operator would
-    before clearing the task, and the column once the module's tests are done."""
+    before clearing the task, and the column with it (no later step extracts)."""
     table, column = NEW_SOURCE_COLUMN
     with psycopg.connect(dsn) as conn:
         conn.execute(f"alter table {SOURCE_SCHEMA}.{table} add column {column} text default 'gold'")
     airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
     try:
-        yield trigger_and_follow(airflow, day=None)
+        return trigger_and_follow(airflow, day=None)
     finally:
         airflow.delete_variable(FAULT_INJECTION_VARIABLE)
         with psycopg.connect(dsn) as conn:
