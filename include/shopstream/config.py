@@ -80,6 +80,7 @@ class SourceTable:
 
     ``columns`` is the extraction's select list, in order. Casts keep Parquet types exact:
     money stays a decimal, JSONB travels as text (Snowflake parses it into a VARIANT in staging).
+    The source type each column must have is in ``SOURCE_COLUMN_TYPES`` (``source_types``).
     """
 
     name: str
@@ -103,6 +104,16 @@ class SourceTable:
     @property
     def select_list(self) -> str:
         return ",\n       ".join(self.columns)
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """The source columns the extraction reads (``x::type as y`` -> ``x``), in order."""
+        return tuple(column.split(" as ", 1)[0].split("::", 1)[0].strip() for column in self.columns)
+
+    @property
+    def source_types(self) -> dict[str, str]:
+        """The contract's PostgreSQL type of each source column (``SOURCE_COLUMN_TYPES``)."""
+        return SOURCE_COLUMN_TYPES[self.name]
 
 
 _AUDIT = ("created_at", "updated_at")
@@ -192,6 +203,74 @@ TABLES: tuple[SourceTable, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, SourceTable] = {t.name: t for t in TABLES}
+
+# The source's data contract: the PostgreSQL type of every column the extraction reads, spelled as
+# information_schema.columns spells `data_type`, with its length or (precision,scale). Every extract
+# compares it with the source first (include/shopstream/schema_contract.py): a column the source has
+# and the contract has not is reported and not landed; one the contract has and the source lost, or
+# whose type changed incompatibly, fails that table's extraction. It matches
+# include/sql/postgres/001_oltp_schema.sql (tests/integration/test_schema_drift.py checks it).
+_TIMESTAMP = "timestamp with time zone"
+_AUDIT_TYPES = {"created_at": _TIMESTAMP, "updated_at": _TIMESTAMP}
+SOURCE_COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "users": {
+        "user_id": "bigint",
+        "email": "text",
+        "first_name": "text",
+        "last_name": "text",
+        "country_code": "character(2)",
+        "city": "text",
+        "signup_channel": "text",
+        **_AUDIT_TYPES,
+    },
+    "products": {
+        "product_id": "bigint",
+        "sku": "text",
+        "product_name": "text",
+        "category": "text",
+        "brand": "text",
+        "unit_price": "numeric(12,2)",
+        "is_active": "boolean",
+        **_AUDIT_TYPES,
+    },
+    "orders": {
+        "order_id": "bigint",
+        "user_id": "bigint",
+        "order_status": "text",
+        "payment_method": "text",
+        "shipping_country_code": "character(2)",
+        "ordered_at": _TIMESTAMP,
+        **_AUDIT_TYPES,
+    },
+    "order_items": {
+        "order_item_id": "bigint",
+        "order_id": "bigint",
+        "product_id": "bigint",
+        "quantity": "integer",
+        "unit_price": "numeric(12,2)",
+        "discount_amount": "numeric(12,2)",
+        **_AUDIT_TYPES,
+    },
+    "events": {
+        "event_id": "bigint",
+        "user_id": "bigint",
+        "session_id": "text",
+        "event_type": "text",
+        "occurred_at": _TIMESTAMP,
+        "payload": "jsonb",
+        **_AUDIT_TYPES,
+    },
+    "crm_contacts": {
+        "contact_id": "bigint",
+        "user_id": "bigint",
+        "email": "text",
+        "phone": "text",
+        "channel": "text",
+        "contact_reason": "text",
+        "contact_status": "text",
+        **_AUDIT_TYPES,
+    },
+}
 
 # --- Landing zone (S3) -----------------------------------------------------------------------------
 S3_BUCKET = os.environ.get("SHOPSTREAM_S3_BUCKET", "shopstream-raw")

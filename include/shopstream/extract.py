@@ -12,6 +12,10 @@ RAW already holds, not from the run's data interval alone:
 
 The load (include/shopstream/load.py) keeps only the row versions RAW does not hold yet, so
 overlapping windows, replays and retries never land a version twice.
+
+Before its query, each extract compares its table's columns with the data contract
+(include/shopstream/schema_contract.py): schema drift is reported, and a dropped or retyped column
+fails that table's extraction at once.
 """
 
 from __future__ import annotations
@@ -153,9 +157,35 @@ def planned(table: str, field: str) -> str:
 
 
 class WindowedSqlToS3Operator(SqlToS3Operator):
-    """SqlToS3Operator whose query parameters are templated too, so the window stays a bind parameter."""
+    """SqlToS3Operator whose query parameters are templated too, so the window stays a bind parameter,
+    and which checks its source table against the data contract before it reads a row."""
 
     template_fields = (*SqlToS3Operator.template_fields, "parameters")
+
+    def __init__(self, *, source_table: SourceTable, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source_table = source_table
+
+    def execute(self, context: Any) -> None:
+        """Check the schema (include/shopstream/schema_contract.py), then extract.
+
+        A dropped or retyped column fails the task at once (``AirflowFailException``: a retry would
+        meet the same schema) with what to do; an added or resized one is reported and the contract's
+        columns are extracted.
+        """
+        from contextlib import closing
+
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from include.shopstream.schema_contract import SchemaDriftError, check_source_table
+
+        with closing(PostgresHook(postgres_conn_id=self.sql_conn_id).get_conn()) as conn:
+            try:
+                check_source_table(self.source_table, conn, context)
+            except SchemaDriftError as drift:
+                raise AirflowFailException(str(drift)) from drift
+        super().execute(context)
 
 
 def changed_rows_query(table: SourceTable) -> str:
@@ -168,6 +198,7 @@ def extract_task(table: SourceTable) -> SqlToS3Operator:
     """Write one table's changed rows to this run's key; a retry or replay replaces the object."""
     return WindowedSqlToS3Operator(
         task_id=table.name,
+        source_table=table,
         sql_conn_id=POSTGRES_CONN_ID,
         aws_conn_id=AWS_CONN_ID,
         query=changed_rows_query(table),

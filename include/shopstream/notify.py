@@ -5,6 +5,9 @@ runs). It always writes one JSON line per failure to ``$AIRFLOW_HOME/logs/failur
 ERROR line to the task log; with ``SHOPSTREAM_ALERT_EMAIL`` set it also sends an e-mail through
 Airflow's SMTP notifier and connection ``smtp_default`` (docs/cloud.md). Slack or any other channel is
 another ``BaseNotifier`` added to ``failure_notifier``.
+
+``record_event`` appends those lines; the extraction also records there each schema-drift finding
+(include/shopstream/schema_contract.py), ``"level": "warning"`` when the run carries on.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,21 +37,32 @@ class FailureLogNotifier(BaseNotifier):
     template_fields = ()
 
     def notify(self, context: dict[str, Any]) -> None:
-        ti = context.get("ti") or context.get("task_instance")
-        dag_run = context.get("dag_run")
-        record = {
-            "at": datetime.now(UTC).isoformat(),
-            "dag_id": getattr(dag_run, "dag_id", None),
-            "run_id": getattr(dag_run, "run_id", None),
-            "task_id": getattr(ti, "task_id", None),
-            "try_number": getattr(ti, "try_number", None),
-            "error": str(context.get("exception") or context.get("reason") or "")[:500],
-        }
+        record = record_event(
+            context, level="error", error=str(context.get("exception") or context.get("reason") or "")[:500]
+        )
         log.error("ShopStream failure: %s", record)
-        path = failures_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as out:
-            out.write(json.dumps(record) + "\n")
+
+
+def record_event(context: Mapping[str, Any] | None, **fields: Any) -> dict[str, Any]:
+    """Append one JSON line to the failures log: when, the dag, run, task and try from ``context``
+    (an Airflow task context; None outside a task), then ``fields`` (``level``: ``error`` or
+    ``warning``, ``error``: the message, and any other JSON-able detail). Returns the record."""
+    context = context or {}
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    record = {
+        "at": datetime.now(UTC).isoformat(),
+        "dag_id": getattr(dag_run, "dag_id", None),
+        "run_id": getattr(dag_run, "run_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "try_number": getattr(ti, "try_number", None),
+        **fields,
+    }
+    path = failures_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(json.dumps(record) + "\n")
+    return record
 
 
 def failure_notifier() -> list[BaseNotifier]:

@@ -159,6 +159,17 @@ def test_dbt_runs_after_every_load(elt) -> None:
         assert f"load.{table.name}.insert_new_versions" in upstream
 
 
+def test_a_failed_extract_stops_its_own_load_and_dbt_only(elt) -> None:
+    """Schema drift fails one table's extract: the other tables still load, dbt (all loads) waits."""
+    producer = elt.get_task("dbt.dbt_producer_watcher")
+    assert producer.trigger_rule == "all_success"
+    for table in TABLES:
+        downstream = {t.task_id for t in elt.get_task(f"extract.{table.name}").get_flat_relatives(upstream=False)}
+        loads = {t for t in downstream if t.startswith("load.")}
+        assert loads == {f"load.{table.name}.copy_into", f"load.{table.name}.insert_new_versions"}, loads
+        assert producer.task_id in downstream
+
+
 def test_each_test_counts_for_the_model_it_checks(elt) -> None:
     """A relationships test gates the child model's `.test` task, not the parent's; no model's
     `.test` task is left waiting for tests that no longer count for it."""

@@ -13,7 +13,9 @@ one sequence of runs serve every scenario, each step building on the last:
 4. a backfill of an older day changes no row anywhere;
 5. a run without a logical date loads the late commit (re-read by the overlap window) and fails one
    intermediate model on purpose (fault injection): its descendants stop, independent branches
-   succeed; clearing the failed task with its downstream re-runs that lineage only;
+   succeed; clearing the failed task with its downstream re-runs that lineage only. A column added
+   to a source table before it is reported by the run and not landed (dropped and retyped columns:
+   tests/integration/test_schema_drift.py);
 6. a run conf that tries to reach SQL fails before any task touches a system.
 
 After each step the layers reconcile from PostgreSQL to the marts (counts and revenue to the cent);
@@ -360,15 +362,24 @@ def test_a_backfill_of_an_older_day_changes_nothing(catch_up: dict[str, Any], ai
     assert_same_content(before, content_hashes(), "the backfill of an older day")
 
 
+NEW_SOURCE_COLUMN = ("users", "loyalty_tier")
+
+
 @pytest.fixture(scope="module")
-def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient) -> RunResult:
-    """A run without a logical date, with one intermediate model failing on purpose; the fault is
-    removed once the run has ended, as an operator would before clearing the task."""
+def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient, dsn: str) -> RunResult:
+    """A run without a logical date, with one intermediate model failing on purpose and a column
+    added to a source table; the fault is removed once the run has ended, as an operator would
+    before clearing the task, and the column with it (no later step extracts)."""
+    table, column = NEW_SOURCE_COLUMN
+    with psycopg.connect(dsn) as conn:
+        conn.execute(f"alter table {SOURCE_SCHEMA}.{table} add column {column} text default 'gold'")
     airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
     try:
         return trigger_and_follow(airflow, day=None)
     finally:
         airflow.delete_variable(FAULT_INJECTION_VARIABLE)
+        with psycopg.connect(dsn) as conn:
+            conn.execute(f"alter table {SOURCE_SCHEMA}.{table} drop column if exists {column}")
 
 
 def test_a_failed_model_stops_its_lineage_only(faulty_run: RunResult) -> None:
@@ -383,6 +394,20 @@ def test_a_failed_model_stops_its_lineage_only(faulty_run: RunResult) -> None:
     records = [json.loads(line) for line in failures_file().read_text().splitlines()]
     reported = {r["task_id"] for r in records if r["run_id"] == faulty_run.run_id}
     assert f"dbt.{FAULTY_MODEL}.run" in reported, f"notifier records of the run: {reported}"
+
+
+def test_a_new_source_column_is_reported_by_the_run_and_not_landed(faulty_run: RunResult) -> None:
+    table, column = NEW_SOURCE_COLUMN
+    assert faulty_run.tasks[f"extract.{table}"].state == "success", "a new column alone does not stop the table"
+    records = [json.loads(line) for line in failures_file().read_text().splitlines()]
+    drift = [r for r in records if r["run_id"] == faulty_run.run_id and r.get("kind") == "schema_drift"]
+    # One record per extraction attempt: a set, so that a transient retry does not matter here.
+    assert {(r["task_id"], r["table"], r["column"], r["change"], r["level"], r["found"]) for r in drift} == {
+        (f"extract.{table}", f"{SOURCE_SCHEMA}.{table}", column, "added", "warning", "text")
+    }
+    assert "stg_shopstream__users.sql" in drift[0]["action"]
+    raw_columns, _ = snowflake_rows(f"select * from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.upper()} limit 1")
+    assert column.upper() not in raw_columns, "a new source column reached RAW without review"
 
 
 def test_a_run_without_logical_date_loads_the_late_commit(faulty_run: RunResult, catch_up: dict[str, Any]) -> None:
