@@ -14,7 +14,7 @@ import airflow  # noqa: F401 - import Airflow before Cosmos (circular import oth
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from include.shopstream.config import DBT_MANIFEST_PATH, PROJECT_ROOT, TABLES
+from include.shopstream.config import DBT_MANIFEST_PATH, EXTRACTED_TABLES, PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 
@@ -74,7 +74,7 @@ def test_retries_where_they_help(elt) -> None:
 
 def test_one_extract_and_load_per_table(elt) -> None:
     task_ids = set(elt.task_ids)
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         assert f"extract.{table.name}" in task_ids
         for step in ("copy_into", "insert_new_versions"):
             assert f"load.{table.name}.{step}" in task_ids
@@ -115,7 +115,7 @@ def test_every_dbt_node_has_its_task(elt) -> None:
 def test_dbt_runs_after_every_load(elt) -> None:
     producer = elt.get_task("dbt.dbt_producer_watcher")
     upstream = {t.task_id for t in producer.get_flat_relatives(upstream=True)}
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         assert f"load.{table.name}.insert_new_versions" in upstream
 
 
