@@ -227,11 +227,12 @@ class DaySimulator:
                     sink.flush()
                 reset_identity(self.conn, table)
             self.report.inserted[table] = len(rows)
+        # Deletes first: a test order is purged while still pending, before the day's lifecycle steps.
+        self.delete_rows()
         self.update_orders()
         self.update_products()
         self.update_users()
         self.update_contacts()
-        self.delete_rows()
         return self.report
 
     def max_id(self, table: str, pk: str) -> int:
@@ -499,9 +500,9 @@ class DaySimulator:
     def delete_rows(self) -> None:
         """Erase a few accounts and purge a few test orders; stamp their delete records in the day.
 
-        Candidates are rows the day has not touched (``updated_at`` before the day), so each delete
-        record's ``deleted_at`` (a simulated time in the day) follows the row's last change. Children
-        go first: the foreign keys stay in place.
+        Candidates are rows the day has not touched (``updated_at`` before the day; the day's updates
+        come after), so each delete record's ``deleted_at`` (a simulated time in the day) follows the
+        row's last change. Children go first: the foreign keys stay in place.
         """
         rng = self.rng("deletes")
         users = [row[0] for row in self.fetch(
