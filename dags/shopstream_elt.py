@@ -18,7 +18,7 @@ import pendulum
 from airflow.sdk import DAG, Param, TaskGroup, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import ELT_DAG_ID, TABLES, warehouse_builds_dbt_docs
+from include.shopstream.config import ELT_DAG_ID, EXTRACTED_TABLES, warehouse_builds_dbt_docs
 from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
 from include.shopstream.notify import failure_notifier
@@ -56,10 +56,10 @@ with DAG(
     setup_warehouse = setup_warehouse_task()
 
     with TaskGroup(group_id="extract") as extract:
-        extracts = {table.name: extract_task(table) for table in TABLES}
+        extracts = {table.name: extract_task(table) for table in EXTRACTED_TABLES}
 
     with TaskGroup(group_id="load") as load:
-        for table in TABLES:
+        for table in EXTRACTED_TABLES:
             extracts[table.name] >> load_group(table)
 
     # Extraction does not wait for the DDL: only the loads need the tables it creates.

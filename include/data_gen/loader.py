@@ -27,7 +27,7 @@ from psycopg import sql
 from include.data_gen.dsn import describe
 from include.data_gen.encoding import SIGNATURE
 from include.data_gen.generator import DEFAULT_BATCH_SIZE, GeneratorOptions, OltpGenerator, codec, copy_columns
-from include.shopstream.config import SOURCE_SCHEMA, SQL_DIR, TABLES_BY_NAME
+from include.shopstream.config import DELETED_ROWS, SOURCE_SCHEMA, SQL_DIR, TABLES_BY_NAME
 
 DDL_DIR = SQL_DIR / "postgres"
 EXIT_REFUSED = 2
@@ -350,7 +350,8 @@ def load(
                 "nothing loaded; pass --reset to replace them"
             )
         if reset:
-            truncate(conn, tables)
+            # The delete log goes with the rows it records: a new history has deleted nothing yet.
+            truncate(conn, (*tables, DELETED_ROWS.name))
         for table in tables:
             check_column_types(conn, table)
         deferred = defer_constraints(conn, tables)

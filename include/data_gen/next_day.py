@@ -10,7 +10,12 @@ interval has real changes to extract and dbt snapshots have real history to reco
 - updates: open orders move one step along their lifecycle (``ORDER_TRANSITIONS``; cancelled and
   refunded orders touch their items too), CRM contacts along theirs, ~1% of active products change
   price, a few are withdrawn, ~0.3% of users move city. Updates set ``updated_at`` themselves (a
-  simulated time in the day): the trigger only stamps ``now()`` when a writer leaves it unchanged.
+  simulated time in the day): the trigger only stamps ``now()`` when a writer leaves it unchanged;
+- hard deletes: a few accounts erased (``ERASED_USERS_PER_DAY`` users without orders, with their
+  events and CRM contacts) and a few test orders purged (``PURGED_ORDERS_PER_DAY`` pending orders,
+  with their items), chosen among rows the day did not touch. The source's delete trigger records
+  each deleted row in ``oltp.deleted_rows``; the simulator then stamps those records, like its
+  updates, with a simulated time in the day (the trigger's ``clock_timestamp()`` is the real time).
 
 Deterministic: the same database state, seed and day give the same writes (random streams are seeded
 with ``"<seed>:<day>:<stream>"``, rows are read in key order). Foreign keys stay in place and rows go
@@ -63,7 +68,7 @@ from include.data_gen.generator import (
     session_id,
 )
 from include.data_gen.loader import LoadError, RowSink, apply_ddl, connect, copy_statement, reset_identity
-from include.shopstream.config import SOURCE_SCHEMA, TABLES
+from include.shopstream.config import DELETED_ROWS, SOURCE_SCHEMA, TABLES
 
 NEW_USERS_PER_ORDER = 0.2
 CRM_PER_ORDER = 0.1
@@ -71,6 +76,10 @@ PRICE_CHANGE_RATE = 0.01
 WITHDRAW_RATE = 0.002
 USER_MOVE_RATE = 0.003
 REFUND_WINDOW_DAYS = 30
+# Hard deletes per day: accounts erased on request (users without orders) and test orders purged
+# (pending orders), each with the rows that depend on them.
+ERASED_USERS_PER_DAY = 2
+PURGED_ORDERS_PER_DAY = 2
 # Per-day probabilities of each lifecycle step, by current status.
 ORDER_STEP_PROBABILITIES: dict[str, tuple[tuple[str, float], ...]] = {
     "pending": (("paid", 0.75), ("cancelled", 0.15)),
@@ -97,19 +106,20 @@ class NextDayReport:
     day: date
     inserted: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     skipped: str = ""
 
     def format(self) -> str:
         if self.skipped:
             return f"next day {self.day}: skipped ({self.skipped})"
-        lines = [f"next day {self.day}: {'table':<14} {'inserted':>9} {'updated':>9}"]
+        lines = [f"next day {self.day}: {'table':<14} {'inserted':>9} {'updated':>9} {'deleted':>9}"]
         for table in (t.name for t in TABLES):
-            ins, upd = self.inserted.get(table, 0), self.updated.get(table, 0)
-            lines.append(f"{'':<20}{table:<14} {ins:>9,} {upd:>9,}")
-        rows = sum(self.inserted.values()) + sum(self.updated.values())
+            ins, upd, dele = self.inserted.get(table, 0), self.updated.get(table, 0), self.deleted.get(table, 0)
+            lines.append(f"{'':<20}{table:<14} {ins:>9,} {upd:>9,} {dele:>9,}")
+        rows = sum(self.inserted.values()) + sum(self.updated.values()) + sum(self.deleted.values())
         rate = rows / self.seconds if self.seconds else 0.0
-        lines.append(f"{'':<20}{'total':<14} {rows:>19,} rows in {self.seconds:.2f} s ({rate:,.0f} rows/s)")
+        lines.append(f"{'':<20}{'total':<14} {rows:>29,} rows in {self.seconds:.2f} s ({rate:,.0f} rows/s)")
         return "\n".join(lines)
 
 
@@ -217,6 +227,8 @@ class DaySimulator:
                     sink.flush()
                 reset_identity(self.conn, table)
             self.report.inserted[table] = len(rows)
+        # Deletes first: a test order is purged while still pending, before the day's lifecycle steps.
+        self.delete_rows()
         self.update_orders()
         self.update_products()
         self.update_users()
@@ -481,6 +493,52 @@ class DaySimulator:
                 changes,
             )
         self.report.updated["crm_contacts"] = len(changes)
+
+
+    # --- hard deletes ------------------------------------------------------------------------------
+
+    def delete_rows(self) -> None:
+        """Erase a few accounts and purge a few test orders; stamp their delete records in the day.
+
+        Candidates are rows the day has not touched (``updated_at`` before the day; the day's updates
+        come after), so each delete record's ``deleted_at`` (a simulated time in the day) follows the
+        row's last change. Children go first: the foreign keys stay in place.
+        """
+        rng = self.rng("deletes")
+        users = [row[0] for row in self.fetch(
+            "select user_id from {s}.users u where updated_at < %s "
+            "and not exists (select 1 from {s}.orders o where o.user_id = u.user_id) "
+            "and not exists (select 1 from {s}.events e where e.user_id = u.user_id and e.updated_at >= %s) "
+            "and not exists (select 1 from {s}.crm_contacts c where c.user_id = u.user_id and c.updated_at >= %s) "
+            "order by user_id",
+            (self.start, self.start, self.start),
+        )]
+        orders = [row[0] for row in self.fetch(
+            "select order_id from {s}.orders o where order_status = 'pending' and updated_at < %s "
+            "and not exists (select 1 from {s}.order_items i where i.order_id = o.order_id and i.updated_at >= %s) "
+            "order by order_id",
+            (self.start, self.start),
+        )]
+        erased = sorted(rng.sample(users, min(ERASED_USERS_PER_DAY, len(users))))
+        purged = sorted(rng.sample(orders, min(PURGED_ORDERS_PER_DAY, len(orders))))
+        first_record = self.max_id(DELETED_ROWS.name, DELETED_ROWS.primary_key)
+        for table, column, keys in (
+            ("events", "user_id", erased),
+            ("crm_contacts", "user_id", erased),
+            ("users", "user_id", erased),
+            ("order_items", "order_id", purged),
+            ("orders", "order_id", purged),
+        ):
+            query = sql.SQL("delete from {} where {} = any(%s)").format(_q(table), sql.Identifier(column))
+            deleted = self.conn.execute(query, (keys,)).rowcount if keys else 0
+            self.report.deleted[table] = self.report.deleted.get(table, 0) + deleted
+        # The trigger stamped the real time; the simulated day needs its own (one moment per day).
+        self.conn.execute(
+            sql.SQL("update {} set deleted_at = %s where {} > %s").format(
+                _q(DELETED_ROWS.name), sql.Identifier(DELETED_ROWS.primary_key)
+            ),
+            (self.when(rng), first_record),
+        )
 
 
 class UserPool:

@@ -86,6 +86,9 @@ class SourceTable:
     name: str
     primary_key: str
     columns: tuple[str, ...]
+    # The column that moves with every change: extraction windows, RAW's watermark and the version
+    # key (primary key, changed_at) read it. ``deleted_at`` for the append-only delete log.
+    changed_at: str = "updated_at"
 
     @property
     def raw_table(self) -> str:
@@ -271,6 +274,18 @@ SOURCE_COLUMN_TYPES: dict[str, dict[str, str]] = {
         **_AUDIT_TYPES,
     },
 }
+
+# The source's record of hard deletes: an append-only log fed by an AFTER DELETE trigger on each of
+# the six tables (include/sql/postgres/001_oltp_schema.sql), one row per deleted row. It is extracted
+# and loaded like the tables it records, windowed on deleted_at; staging flags the rows it names.
+DELETED_ROWS = SourceTable(
+    "deleted_rows",
+    "deleted_row_id",
+    ("deleted_row_id", "table_name", "row_id", "deleted_at"),
+    changed_at="deleted_at",
+)
+# What each run extracts and loads: the six tables, then the delete log.
+EXTRACTED_TABLES: tuple[SourceTable, ...] = (*TABLES, DELETED_ROWS)
 
 # --- Landing zone (S3) -----------------------------------------------------------------------------
 S3_BUCKET = os.environ.get("SHOPSTREAM_S3_BUCKET", "shopstream-raw")

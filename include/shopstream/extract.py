@@ -3,9 +3,9 @@
 `plan_extraction` runs first. It checks the run conf, then decides each table's window from what
 RAW already holds, not from the run's data interval alone:
 
-- ``since``: the latest ``updated_at`` in RAW minus ``LATE_COMMIT_OVERLAP`` (``-infinity`` when RAW
-  holds nothing, or with ``full_history``). Days the DAG did not run are therefore caught up by the
-  next run, and a late-committing transaction is re-read.
+- ``since``: the latest ``updated_at`` in RAW (``deleted_at`` for the delete log) minus
+  ``LATE_COMMIT_OVERLAP`` (``-infinity`` when RAW holds nothing, or with ``full_history``). Days the
+  DAG did not run are therefore caught up by the next run, and a late-committing transaction is re-read.
 - ``until``: the end of the run's data interval, or the moment it was planned for a manual run
   without a logical date (and for a full load, whatever the interval: every row as it is now).
   A backfill of an old day extracts nothing newer than that day.
@@ -30,6 +30,7 @@ from airflow.sdk import task
 
 from include.shopstream.config import (
     AWS_CONN_ID,
+    EXTRACTED_TABLES,
     LATE_COMMIT_OVERLAP,
     POSTGRES_CONN_ID,
     RAW_SCHEMA,
@@ -39,7 +40,6 @@ from include.shopstream.config import (
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_SCHEMA,
-    TABLES,
     SourceTable,
     s3_key,
 )
@@ -47,13 +47,14 @@ from include.shopstream.config import (
 log = logging.getLogger(__name__)
 PLAN_TASK_ID = "plan_extraction"
 FULL_HISTORY = "-infinity"
+TABLES_BY_NAME_EXTRACTED = {t.name: t for t in EXTRACTED_TABLES}
 
 CHANGED_ROWS_SQL = """\
 select {select_list},
        %(source_file)s as _source_file
 from {schema}.{table}
-where updated_at >= %(since)s::timestamptz
-  and updated_at < %(until)s::timestamptz
+where {changed_at} >= %(since)s::timestamptz
+  and {changed_at} < %(until)s::timestamptz
 order by {primary_key}
 """
 
@@ -92,15 +93,18 @@ def source_file_uri(table: str, ds: str, key: str) -> str:
 
 
 def raw_watermarks() -> dict[str, datetime | None]:
-    """The latest ``updated_at`` RAW holds per table (UTC), None for an empty or missing table."""
+    """The latest ``updated_at`` RAW holds per table (``deleted_at`` for the delete log), in UTC.
+
+    None for an empty or missing table.
+    """
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     hook = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
     marks: dict[str, datetime | None] = {}
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         relation = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}"
         # Text, not a timestamp: the emulator shows a NULL timestamp as 1970-01-01.
-        sql = f"select to_varchar(max(updated_at), 'YYYY-MM-DD HH24:MI:SS.FF6') from {relation}"
+        sql = f"select to_varchar(max({table.changed_at}), 'YYYY-MM-DD HH24:MI:SS.FF6') from {relation}"
         try:
             value = hook.get_first(sql)[0]
         except Exception as exc:  # the connector's ProgrammingError; the first run precedes the DDL
@@ -121,7 +125,7 @@ def plan_windows(
     """
     now = now or datetime.now(UTC)
     windows = {}
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         mark = None if full_history else marks.get(table.name)
         since = FULL_HISTORY if mark is None else (mark - LATE_COMMIT_OVERLAP).isoformat()
         # A full load takes every row as it is now: bounded by an older interval's end, it would
@@ -147,7 +151,8 @@ def plan_extraction(**context: Any) -> dict[str, Any]:
         window["file"] = source_file_uri(name, ds, key)
         window["key"] = s3_key(name, ds, key)
         window["stage_path"] = window["key"].removeprefix(f"{S3_RAW_PREFIX}/")
-        log.info("%s: extract updated_at in [%s, %s) to %s", name, window["since"], window["until"], window["file"])
+        changed_at = TABLES_BY_NAME_EXTRACTED[name].changed_at
+        log.info("%s: extract %s in [%s, %s) to %s", name, changed_at, window["since"], window["until"], window["file"])
     return {"ds": ds, "run_key": key, "tables": windows}
 
 
@@ -190,7 +195,11 @@ class WindowedSqlToS3Operator(SqlToS3Operator):
 
 def changed_rows_query(table: SourceTable) -> str:
     return CHANGED_ROWS_SQL.format(
-        select_list=table.select_list, schema=SOURCE_SCHEMA, table=table.name, primary_key=table.primary_key
+        select_list=table.select_list,
+        schema=SOURCE_SCHEMA,
+        table=table.name,
+        changed_at=table.changed_at,
+        primary_key=table.primary_key,
     )
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from include.shopstream.config import (
     DBT_MANIFEST_PATH,
+    EXTRACTED_TABLES,
     POSTGRES_CONN_ID,
     RAW_SCHEMA,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_SCHEMA,
-    TABLES,
 )
 
 
@@ -38,7 +38,7 @@ def source_counts() -> dict[str, int]:
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     hook = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
-    return {t.name: hook.get_first(f"select count(*) from {SOURCE_SCHEMA}.{t.name}")[0] for t in TABLES}
+    return {t.name: hook.get_first(f"select count(*) from {SOURCE_SCHEMA}.{t.name}")[0] for t in EXTRACTED_TABLES}
 
 
 def dbt_relations() -> dict[str, str]:
@@ -58,7 +58,7 @@ def warehouse_counts() -> tuple[dict[str, int | None], dict[str, int | None]]:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     hook = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
-    raw = {t.name: f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in TABLES}
+    raw = {t.name: f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in EXTRACTED_TABLES}
     models = dbt_relations()
     conn = hook.get_conn()
     try:

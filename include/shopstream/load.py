@@ -5,7 +5,8 @@ Per table, two tasks:
 1. ``copy_into``: CopyFromExternalStageToSnowflakeOperator copies this run's file into the table's
    landing table (``RAW.<TABLE>__LANDING``). A retry copies it again (``force``): landing may hold the
    file twice, which the next step absorbs.
-2. ``insert_new_versions``: one INSERT adds to RAW the versions, keyed by (primary key, updated_at),
+2. ``insert_new_versions``: one INSERT adds to RAW the versions, keyed by (primary key, updated_at)
+   (``deleted_at`` for the delete log, whose rows never change),
    that RAW does not hold yet, stamped with the load time in UTC; then the file's landing rows go.
 
 A version already in RAW is never inserted again and nothing is ever deleted from RAW, so full and
@@ -22,6 +23,7 @@ from airflow.providers.snowflake.transfers.copy_into_snowflake import CopyFromEx
 from airflow.sdk import TaskGroup
 
 from include.shopstream.config import (
+    EXTRACTED_TABLES,
     LOADER_SESSION,
     RAW_FILE_FORMAT,
     RAW_SCHEMA,
@@ -29,7 +31,6 @@ from include.shopstream.config import (
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SQL_DIR,
-    TABLES,
     SourceTable,
 )
 from include.shopstream.extract import planned
@@ -43,7 +44,7 @@ where landing._source_file = %(source_file)s
       select 1
       from {raw} as raw
       where raw.{primary_key} = landing.{primary_key}
-        and raw.updated_at = landing.updated_at
+        and raw.{changed_at} = landing.{changed_at}
   );
 delete from {landing} where _source_file = %(source_file)s;
 """
@@ -61,7 +62,7 @@ def warehouse_objects_sql() -> str:
     template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
     return template.render(params={
         "database": SNOWFLAKE_DATABASE,
-        "tables": [(t.raw_table, t.landing_table) for t in TABLES],
+        "tables": [(t.raw_table, t.landing_table) for t in EXTRACTED_TABLES],
     })
 
 
@@ -84,6 +85,7 @@ def insert_new_versions_sql(table: SourceTable) -> str:
         columns=", ".join(table.column_names),
         landing_columns=", ".join(f"landing.{c}" for c in table.column_names),
         primary_key=table.primary_key,
+        changed_at=table.changed_at,
     )
 
 

@@ -1,5 +1,5 @@
-"""Next-day mode against a real PostgreSQL: inserts and updates stamped in that day, valid lifecycles,
-determinism, refusals, and the simulator DAG's task.
+"""Next-day mode against a real PostgreSQL: inserts, updates and hard deletes stamped in that day, valid
+lifecycles, determinism, refusals, and the simulator DAG's task.
 
 Needs ``SHOPSTREAM_PG_DSN`` (set by tests/integration/conftest.py to a database of the generator's own);
 the tests TRUNCATE its six ``oltp`` tables.
@@ -20,7 +20,8 @@ from psycopg import sql
 
 from include.data_gen.dsn import DSN_ENV
 from include.data_gen.generator import CRM_TRANSITIONS, ORDER_TRANSITIONS
-from include.shopstream.config import POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCHEMA, TABLES
+from include.data_gen.next_day import ERASED_USERS_PER_DAY, PURGED_ORDERS_PER_DAY
+from include.shopstream.config import DELETED_ROWS, POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCHEMA, TABLES
 
 HISTORY = ["--orders", "1500", "--days", "10", "--end-date", "2026-11-26", "--seed", "7"]
 DAY = date(2026, 11, 26)
@@ -57,7 +58,7 @@ def run_cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def checksums(conn: psycopg.Connection) -> dict[str, tuple[int, str | None]]:
     result = {}
-    for table in TABLES:
+    for table in (*TABLES, DELETED_ROWS):
         query = sql.SQL("select count(*), md5(string_agg(t::text, ',' order by t.{pk})) from {s}.{t} t").format(
             pk=sql.Identifier(table.primary_key), s=sql.Identifier(SOURCE_SCHEMA), t=sql.Identifier(table.name)
         )
@@ -81,6 +82,10 @@ def simulated(dsn: str, conn: psycopg.Connection) -> dict[str, object]:
     assert loaded.returncode == 0, loaded.stderr
     before = {
         "orders": statuses(conn, "orders", "order_id", "order_status"),
+        "pending_orders": {
+            k for k, v in statuses(conn, "orders", "order_id", "order_status").items() if v == "pending"
+        },
+        "users": set(statuses(conn, "users", "user_id", "user_id")),
         "crm_contacts": statuses(conn, "crm_contacts", "contact_id", "contact_status"),
         "max_ids": {
             t.name: conn.execute(f"select max({t.primary_key}) from oltp.{t.name}").fetchone()[0] for t in TABLES
@@ -127,13 +132,43 @@ def test_new_ids_continue_after_the_old_ones(conn: psycopg.Connection, simulated
         assert first_new == old_max + 1, table.name
 
 
+def test_hard_deletes_are_recorded_in_the_day(conn: psycopg.Connection, simulated: dict) -> None:
+    """Erased accounts (users without orders) and purged test orders (pending, with their lines): gone
+    from their tables, each recorded once in the delete log with a time inside the day."""
+    records = conn.execute(
+        "select table_name, row_id, deleted_at from oltp.deleted_rows order by deleted_row_id"
+    ).fetchall()
+    by_table: dict[str, set[int]] = {}
+    for table, row_id, deleted_at in records:
+        assert DAY_START <= deleted_at < DAY_END, (table, row_id, deleted_at)
+        by_table.setdefault(table, set()).add(row_id)
+    assert len(records) == sum(len(v) for v in by_table.values()), "a row recorded twice"
+    users, orders = by_table.get("users", set()), by_table.get("orders", set())
+    assert len(users) == ERASED_USERS_PER_DAY and users <= simulated["users"]
+    assert len(orders) == PURGED_ORDERS_PER_DAY and orders <= simulated["pending_orders"]
+    assert by_table.get("order_items"), "the purged orders' lines were not recorded"
+    for table, pk in (("users", "user_id"), ("orders", "order_id"), ("order_items", "order_item_id"),
+                      ("events", "event_id"), ("crm_contacts", "contact_id")):
+        ids = sorted(by_table.get(table, ()))
+        left = conn.execute(f"select count(*) from oltp.{table} where {pk} = any(%s)", (ids,)).fetchone()[0]
+        assert left == 0, f"{table}: {left} recorded rows still present"
+    # Nothing left behind that pointed to them.
+    dangling = conn.execute(
+        "select (select count(*) from oltp.order_items where order_id = any(%s)) "
+        "+ (select count(*) from oltp.events where user_id = any(%s)) "
+        "+ (select count(*) from oltp.crm_contacts where user_id = any(%s))",
+        (sorted(orders), sorted(users), sorted(users)),
+    ).fetchone()[0]
+    assert dangling == 0
+
+
 def test_status_changes_follow_the_lifecycle(conn: psycopg.Connection, simulated: dict) -> None:
     for table, pk, column, transitions in (
         ("orders", "order_id", "order_status", ORDER_TRANSITIONS),
         ("crm_contacts", "contact_id", "contact_status", CRM_TRANSITIONS),
     ):
         before, after = simulated[table], statuses(conn, table, pk, column)
-        changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+        changed = {k: (before[k], after[k]) for k in before if k in after and before[k] != after[k]}
         assert changed, table
         for key, (old, new) in changed.items():
             assert new in transitions[old], (table, key, old, new)

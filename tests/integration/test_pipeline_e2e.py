@@ -8,7 +8,8 @@ one sequence of runs serve every scenario, each step building on the last:
    scheduler run its own run of that same day next: it adds no row to RAW;
 2. each load task cleared alone, as after a crash between steps, changes no row anywhere;
 3. three days are simulated in the source (with an amount of 9,999,999,999.99 and a discount of
-   0.10) and not run; one run of the last of them loads all of them;
+   0.10, and hard deletes: erased accounts, purged test orders) and not run; one run of the last of
+   them loads all of them, and the deleted rows leave the marts;
    A writer that stamped a change inside that last day commits only after that run: not extracted;
 4. a backfill of an older day changes no row anywhere;
 5. a run without a logical date loads the late commit (re-read by the overlap window) and fails one
@@ -39,6 +40,7 @@ import pytest
 
 from include.shopstream.config import (
     ELT_DAG_ID,
+    EXTRACTED_TABLES,
     FAULT_INJECTION_VARIABLE,
     PROJECT_ROOT,
     RAW_SCHEMA,
@@ -92,7 +94,7 @@ def warehouse_value(sql: str) -> Any:
 
 def relations() -> dict[str, str]:
     """Every relation the pipeline writes: RAW tables and every dbt model and snapshot."""
-    raw = {f"raw.{t.name}": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in TABLES}
+    raw = {f"raw.{t.name}": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in EXTRACTED_TABLES}
     return {**raw, **dbt_relations()}
 
 
@@ -118,12 +120,15 @@ def source_value(dsn: str, sql: str) -> Any:
 
 
 def assert_reconciles(dsn: str) -> None:
-    """Every source row reaches staging; orders and revenue reach the marts, to the cent."""
+    """Every source row reaches staging (live; a deleted one flagged); orders and revenue reach the
+    marts, to the cent."""
     models = dbt_relations()
     for table in TABLES:
         source = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.{table.name}")
-        staged = warehouse_value(f"select count(*) from {models[f'stg_shopstream__{table.name}']}")
-        assert staged == source, f"{table.name}: staging {staged} != postgres {source}"
+        staged = warehouse_value(
+            f"select count(*) from {models[f'stg_shopstream__{table.name}']} where not is_deleted"
+        )
+        assert staged == source, f"{table.name}: live rows in staging {staged} != postgres {source}"
     orders = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.orders")
     assert warehouse_value(f"select count(*) from {models['fct_orders']}") == orders
     revenue = source_value(
@@ -169,7 +174,7 @@ def dsn(embedded_stack: StackSettings) -> str:
     generator(dsn, "--orders", "600", "--days", "10", "--end-date", str(HISTORY_END + timedelta(days=1)),
               "--seed", "11", "--dirty-rate", "0.02", "--reset")
     # RAW's tables go; its schema, stage and file format are the admin's (the stack's bootstrap).
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         for name in (table.raw_table, table.landing_table):
             snowflake_rows(f"drop table if exists {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{name}")
     for schema in ("STAGING", "INTERMEDIATE", "MARTS", "SNAPSHOTS", "ANALYTICS"):
@@ -217,7 +222,7 @@ def raw_rows_from(run_id: str) -> int:
         warehouse_value(
             f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table} where _source_file like '%{key}%'"
         )
-        for t in TABLES
+        for t in EXTRACTED_TABLES
     )
 
 
@@ -244,7 +249,7 @@ def full_load(airflow: AirflowClient, dsn: str) -> tuple[RunResult, RunResult]:
 def test_first_run_loads_the_full_history_and_reconciles(full_load, dsn: str) -> None:
     manual, _ = full_load
     assert len(manual.tasks) > 50, "every dbt node has its task"
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         raw = warehouse_value(f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.raw_table}")
         source = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.{table.name}")
         assert raw == source, f"RAW.{table.raw_table} {raw} != postgres {source}"
@@ -317,12 +322,14 @@ def catch_up(full_load, airflow: AirflowClient, dsn: str) -> Iterator[dict[str, 
         f"update {SOURCE_SCHEMA}.orders set payment_method = %s, updated_at = %s where order_id = %s",
         (LATE_PAYMENT, late_stamp, late_order),
     )
+    with psycopg.connect(dsn) as conn:
+        deleted = conn.execute(f"select table_name, row_id from {SOURCE_SCHEMA}.deleted_rows").fetchall()
     try:
         run = trigger_and_follow(airflow, day=MISSED_DAYS[-1])
     finally:
         late_writer.commit()
         late_writer.close()
-    yield {"run": run, "late_order": late_order}
+    yield {"run": run, "late_order": late_order, "deleted": deleted}
 
 
 def payment_method(order_id: int) -> str:
@@ -339,6 +346,50 @@ def test_missed_days_are_loaded_by_the_next_run(catch_up: dict[str, Any]) -> Non
             f" where to_date(updated_at) = '{day.isoformat()}'"
         )
         assert changed > 0, f"no order change of {day} reached RAW"
+
+
+def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], dsn: str) -> None:
+    """The simulated days erased accounts and purged test orders: staging flags those the warehouse
+    had loaded (a row created and deleted between two loads never reaches it), the snapshot closes
+    the erased users' versions, and they are gone from the dimensions, the facts and revenue."""
+    assert_succeeded(catch_up["run"])
+    deleted: dict[str, set[int]] = {}
+    for table, row_id in catch_up["deleted"]:
+        deleted.setdefault(table, set()).add(row_id)
+    users, orders = sorted(deleted.get("users", ())), sorted(deleted.get("orders", ()))
+    assert users and orders and deleted.get("order_items"), f"the simulated days deleted too little: {deleted}"
+    models = dbt_relations()
+    flagged: dict[str, int] = {}
+    for table, keys in deleted.items():
+        key = next(t.primary_key for t in TABLES if t.name == table)
+        ids = ", ".join(map(str, sorted(keys)))
+        raw = f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.upper()}"
+        loaded = warehouse_value(f"select count(distinct {key}) from {raw} where {key} in ({ids})")
+        staged, marked = snowflake_rows(
+            f"select count(*), count_if(is_deleted and deleted_at is not null)"
+            f" from {models[f'stg_shopstream__{table}']} where {key} in ({ids})"
+        )[1][0]
+        assert (staged, marked) == (loaded, loaded), f"{table}: {marked} of {staged} staged deleted rows flagged"
+        flagged[table] = marked
+    assert flagged.get("users") and flagged.get("orders"), f"no deleted row had reached the warehouse: {flagged}"
+    user_ids, order_ids = ", ".join(map(str, users)), ", ".join(map(str, orders))
+    left = {
+        name: warehouse_value(f"select count(*) from {models[name]} where {key} in ({ids})")
+        for name, key, ids in (
+            ("dim_customers", "user_id", user_ids),
+            ("mart_customer_ltv", "user_id", user_ids),
+            ("fct_orders", "order_id", order_ids),
+            ("fct_order_items", "order_id", order_ids),
+            ("int_order_status_history", "order_id", order_ids),
+        )
+    }
+    assert left == dict.fromkeys(left, 0), f"deleted rows still in the marts: {left}"
+    # The erased users the snapshot had seen keep their history, their last version closed.
+    versions, current = snowflake_rows(
+        f"select count(*), count_if(dbt_valid_to is null) from {models['snap_users']} where user_id in ({user_ids})"
+    )[1][0]
+    assert versions >= flagged["users"] and current == 0, (versions, current)
+    assert_reconciles(dsn)
 
 
 def test_money_stays_exact(catch_up: dict[str, Any]) -> None:

@@ -89,6 +89,17 @@ create table if not exists {{ params.database }}.RAW.CRM_CONTACTS (
     _loaded_at      timestamp_ntz
 );
 
+-- The source's record of hard deletes (oltp.deleted_rows): one row per row deleted from one of the
+-- tables above, appended and never changed. Staging flags the rows it names as deleted.
+create table if not exists {{ params.database }}.RAW.DELETED_ROWS (
+    deleted_row_id  number(38, 0) not null,
+    table_name      varchar       not null,
+    row_id          number(38, 0) not null,
+    deleted_at      timestamp_ntz not null,
+    _source_file    varchar       not null,
+    _loaded_at      timestamp_ntz
+);
+
 -- Landing tables: COPY INTO writes each run's file here; the load inserts into RAW only the versions
 -- RAW does not hold yet, then removes the file's landing rows (include/shopstream/load.py).
 {% for raw_table, landing_table in params.tables %}

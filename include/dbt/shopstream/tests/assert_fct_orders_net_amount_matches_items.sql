@@ -1,5 +1,5 @@
 -- An order's net amount in fct_orders equals the sum of its lines in staging
--- (quantity * unit_price - discount_amount); an order without lines is worth zero.
+-- (quantity * unit_price - discount_amount, live lines only); an order without lines is worth zero.
 -- Returns the orders that disagree.
 
 with
@@ -16,6 +16,7 @@ orders as (
 order_items as (
 
     select * from {{ ref('stg_shopstream__order_items') }}
+    where not is_deleted
 
 ),
 

@@ -1,6 +1,7 @@
--- Revenue reconciles from staging to every mart: the net amount of the lines of revenue orders
--- (paid, shipped, delivered) in staging equals the revenue of fct_orders, fct_order_items,
--- mart_sales_overview, mart_product_performance and mart_customer_ltv.
+-- Revenue reconciles from staging to every mart: the net amount of the live lines of live revenue
+-- orders (paid, shipped, delivered; rows deleted in the source left out) in staging equals the
+-- revenue of fct_orders, fct_order_items, mart_sales_overview, mart_product_performance and
+-- mart_customer_ltv.
 -- Returns one row per model whose total differs from staging's.
 
 with
@@ -11,7 +12,10 @@ staging_lines as (
     from {{ ref('stg_shopstream__order_items') }} as items
     inner join {{ ref('stg_shopstream__orders') }} as orders
         on items.order_id = orders.order_id
-    where {{ is_revenue_status('orders.order_status') }}
+    where
+        {{ is_revenue_status('orders.order_status') }}
+        and not items.is_deleted
+        and not orders.is_deleted
 
 ),
 

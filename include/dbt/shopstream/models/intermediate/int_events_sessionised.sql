@@ -4,6 +4,7 @@ with
 events as (
 
     select * from {{ ref('stg_shopstream__events') }}
+    where not is_deleted
 
 ),
 

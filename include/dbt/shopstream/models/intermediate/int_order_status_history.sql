@@ -12,6 +12,11 @@ order_versions as (
         _loaded_at::timestamp_ntz as _loaded_at
 
     from {{ source('shopstream', 'orders') }}
+    -- An order deleted in the source has no history left (staging flags it deleted).
+    where order_id not in (
+        select deleted.order_id from {{ ref('stg_shopstream__orders') }} as deleted
+        where deleted.is_deleted
+    )
 
 ),
 

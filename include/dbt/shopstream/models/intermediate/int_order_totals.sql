@@ -3,6 +3,7 @@ with
 orders as (
 
     select * from {{ ref('stg_shopstream__orders') }}
+    where not is_deleted
 
 ),
 
@@ -12,17 +13,19 @@ order_items as (
 
 ),
 
--- One row per order that has lines.
+-- One row per order that has lines, live or deleted: a deleted line counts for nothing but its
+-- delete's load time, so the order's totals are recomputed by the incremental facts.
 item_totals as (
 
     select
         order_id,
-        count(*) as item_count,
-        sum(quantity) as total_quantity,
-        sum(gross_amount) as gross_amount,
-        sum(discount_amount) as discount_amount,
-        sum(net_amount) as net_amount,
-        max(updated_at) as items_updated_at
+        count_if(not is_deleted) as item_count,
+        sum(iff(is_deleted, 0, quantity)) as total_quantity,
+        sum(iff(is_deleted, 0, gross_amount)) as gross_amount,
+        sum(iff(is_deleted, 0, discount_amount)) as discount_amount,
+        sum(iff(is_deleted, 0, net_amount)) as net_amount,
+        max(iff(is_deleted, null, updated_at)) as items_updated_at,
+        max(_loaded_at) as items_loaded_at
 
     from order_items
     group by order_id
@@ -39,7 +42,8 @@ order_totals as (
         coalesce(item_totals.gross_amount, 0)::number(18, 2) as gross_amount,
         coalesce(item_totals.discount_amount, 0)::number(18, 2) as discount_amount,
         coalesce(item_totals.net_amount, 0)::number(18, 2) as net_amount,
-        item_totals.items_updated_at
+        item_totals.items_updated_at,
+        item_totals.items_loaded_at
 
     from orders
     left join item_totals

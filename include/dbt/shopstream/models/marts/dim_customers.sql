@@ -4,6 +4,12 @@ with
 versions as (
 
     select * from {{ ref('snap_users') }}
+    -- A row deleted in the source leaves the dimension, history included (its snapshot keeps the
+    -- closed versions): an erased account is no one's customer any more.
+    where user_id not in (
+        select deleted.user_id from {{ ref('stg_shopstream__users') }} as deleted
+        where deleted.is_deleted
+    )
 
 ),
 

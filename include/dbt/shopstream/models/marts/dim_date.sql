@@ -7,8 +7,10 @@ with
 activity as (
 
     select ordered_at as happened_at from {{ ref('stg_shopstream__orders') }}
+    where not is_deleted
     union all
     select occurred_at as happened_at from {{ ref('stg_shopstream__events') }}
+    where not is_deleted
 
 ),
 

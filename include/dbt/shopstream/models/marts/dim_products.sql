@@ -4,6 +4,12 @@ with
 versions as (
 
     select * from {{ ref('snap_products') }}
+    -- A row deleted in the source leaves the dimension, history included (its snapshot keeps the
+    -- closed versions): an erased account is no one's customer any more.
+    where product_id not in (
+        select deleted.product_id from {{ ref('stg_shopstream__products') }} as deleted
+        where deleted.is_deleted
+    )
 
 ),
 

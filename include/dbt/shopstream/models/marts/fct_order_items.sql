@@ -4,25 +4,39 @@
         incremental_strategy='merge',
         unique_key='order_item_id',
         on_schema_change='fail',
-        tmp_relation_type=('table' if target.name == 'embedded' else 'view')
+        tmp_relation_type=('table' if target.name == 'embedded' else 'view'),
+        post_hook=[
+            "{{ delete_rows_deleted_in_source('order_item_id', 'stg_shopstream__order_items') }}",
+            "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
+        ]
     )
 }}
 
--- One row per order line, with its order's date, customer and revenue flag.
+-- One row per live order line, with its order's date, customer and revenue flag.
 --
--- Incremental like fct_orders: a line is reprocessed when it or its order changed since the latest
--- order date already in the table, less `lookback_days` (default 3); merged on order_item_id.
+-- Incremental by load watermark, like fct_orders: a line is reprocessed when RAW received it, its
+-- order or its product after the latest `_loaded_at` already in the table (less
+-- `watermark_overlap_minutes`), merged on order_item_id; the post-hook deletes the lines deleted in
+-- the source.
 with
 
 order_items as (
 
     select * from {{ ref('stg_shopstream__order_items') }}
+    where not is_deleted
 
 ),
 
 orders as (
 
     select * from {{ ref('stg_shopstream__orders') }}
+    where not is_deleted
+
+),
+
+product_rows as (
+
+    select * from {{ ref('stg_shopstream__products') }}
 
 ),
 
@@ -32,7 +46,7 @@ products as (
 
 ),
 
-changed_items as (
+computed_items as (
 
     select
         order_items.order_item_id,
@@ -45,19 +59,29 @@ changed_items as (
         order_items.unit_price,
         order_items.gross_amount,
         order_items.discount_amount,
-        order_items.net_amount
+        order_items.net_amount,
+        -- The latest load among the rows the fact row is computed from: the line, its order and its
+        -- product (a new product version can change the line's product_sk).
+        greatest(
+            order_items._loaded_at,
+            orders._loaded_at,
+            coalesce(product_rows._loaded_at, order_items._loaded_at)
+        ) as _loaded_at
 
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
+    left join product_rows
+        on order_items.product_id = product_rows.product_id
+
+),
+
+changed_items as (
+
+    select * from computed_items
 
     {% if is_incremental() %}
-    where
-        greatest(order_items.updated_at, orders.updated_at)
-        >= (
-            select dateadd(day, -{{ var('lookback_days', 3) }}, max(order_date))
-            from {{ this }}
-        )
+    where _loaded_at > ({{ load_watermark() }})
     {% endif %}
 
 ),
@@ -82,7 +106,10 @@ final as (
         changed_items.gross_amount::number(18, 2) as gross_amount,
         changed_items.discount_amount::number(12, 2) as discount_amount,
         changed_items.net_amount::number(18, 2) as net_amount,
-        {{ is_revenue_status('changed_items.order_status') }}::boolean as is_revenue
+        {{ is_revenue_status('changed_items.order_status') }}::boolean as is_revenue,
+
+        ---------- load metadata
+        changed_items._loaded_at::timestamp_ntz as _loaded_at
 
     from changed_items
     left join products

@@ -4,20 +4,32 @@
         incremental_strategy='merge',
         unique_key='order_id',
         on_schema_change='fail',
-        tmp_relation_type=('table' if target.name == 'embedded' else 'view')
+        tmp_relation_type=('table' if target.name == 'embedded' else 'view'),
+        post_hook=[
+            "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
+        ]
     )
 }}
 
--- One row per order (its current status) with the totals of its lines.
+-- One row per live order (its current status) with the totals of its lines.
 --
--- Incremental: a run reprocesses every order whose row or lines changed since the latest order
--- already in the table, less a lookback of `lookback_days` (default 3) for late-arriving changes,
--- and merges them on order_id. A `--full-refresh` rebuild gives the same rows.
+-- Incremental, by load watermark: a run reprocesses every order whose row, lines or customer RAW
+-- received after the latest `_loaded_at` already in the table (less `watermark_overlap_minutes`),
+-- whatever their business dates, and merges them on order_id; the post-hook then deletes the orders
+-- deleted in the source. So an older day loaded after a newer one is picked up, and the table equals
+-- a `--full-refresh` rebuild.
 with
 
 orders as (
 
     select * from {{ ref('stg_shopstream__orders') }}
+    where not is_deleted
+
+),
+
+users as (
+
+    select * from {{ ref('stg_shopstream__users') }}
 
 ),
 
@@ -33,27 +45,42 @@ customers as (
 
 ),
 
-changed_orders as (
+computed_orders as (
 
     select
-        orders.*,
+        orders.order_id,
+        orders.user_id,
+        orders.order_status,
+        orders.payment_method,
+        orders.shipping_country_code,
+        orders.ordered_at,
         order_totals.item_count,
         order_totals.total_quantity,
         order_totals.gross_amount,
         order_totals.discount_amount,
-        order_totals.net_amount
+        order_totals.net_amount,
+        -- The latest load among the rows the fact row is computed from: the order, its lines and
+        -- its customer (a new customer version can change the order's customer_sk).
+        greatest(
+            orders._loaded_at,
+            coalesce(order_totals.items_loaded_at, orders._loaded_at),
+            coalesce(users._loaded_at, orders._loaded_at)
+        ) as _loaded_at
 
     from orders
     inner join order_totals
         on orders.order_id = order_totals.order_id
+    left join users
+        on orders.user_id = users.user_id
+
+),
+
+changed_orders as (
+
+    select * from computed_orders
 
     {% if is_incremental() %}
-    where
-        greatest(orders.updated_at, coalesce(order_totals.items_updated_at, orders.updated_at))
-        >= (
-            select dateadd(day, -{{ var('lookback_days', 3) }}, max(ordered_at))
-            from {{ this }}
-        )
+    where _loaded_at > ({{ load_watermark() }})
     {% endif %}
 
 ),
@@ -82,7 +109,10 @@ final as (
         changed_orders.gross_amount::number(18, 2) as gross_amount,
         changed_orders.discount_amount::number(18, 2) as discount_amount,
         changed_orders.net_amount::number(18, 2) as net_amount,
-        {{ is_revenue_status('changed_orders.order_status') }}::boolean as is_revenue
+        {{ is_revenue_status('changed_orders.order_status') }}::boolean as is_revenue,
+
+        ---------- load metadata
+        changed_orders._loaded_at::timestamp_ntz as _loaded_at
 
     from changed_orders
     left join customers

@@ -17,6 +17,14 @@ latest as (
 
 ),
 
+-- Hard deletes, flagged (never dropped): the source's record of the row's delete, if it follows the
+-- version kept (macros/hard_deletes.sql). Models downstream read `where not is_deleted`.
+with_deletes as (
+
+    {{ join_hard_deletes('latest', 'events', 'event_id') }}
+
+),
+
 -- The payload travels as a JSON string; an invalid document becomes null instead of failing the view.
 parsed as (
 
@@ -24,7 +32,7 @@ parsed as (
         *,
         try_parse_json(payload) as payload_json
 
-    from latest
+    from with_deletes
 
 ),
 
@@ -59,9 +67,14 @@ renamed as (
         created_at::timestamp_ntz as created_at,
         updated_at::timestamp_ntz as updated_at,
 
+        ---------- hard deletes
+        deleted_at::timestamp_ntz as deleted_at,
+        (deleted_at is not null)::boolean as is_deleted,
+
         ---------- load metadata
         _source_file::varchar as _source_file,
-        _loaded_at::timestamp_ntz as _loaded_at
+        -- The latest load that changed this staged row: its version's, or its delete record's.
+        greatest(_loaded_at, coalesce(delete_loaded_at, _loaded_at))::timestamp_ntz as _loaded_at
 
     from parsed
 

@@ -17,6 +17,14 @@ latest as (
 
 ),
 
+-- Hard deletes, flagged (never dropped): the source's record of the row's delete, if it follows the
+-- version kept (macros/hard_deletes.sql). Models downstream read `where not is_deleted`.
+with_deletes as (
+
+    {{ join_hard_deletes('latest', 'orders', 'order_id') }}
+
+),
+
 renamed as (
 
     select
@@ -34,11 +42,16 @@ renamed as (
         created_at::timestamp_ntz as created_at,
         updated_at::timestamp_ntz as updated_at,
 
+        ---------- hard deletes
+        deleted_at::timestamp_ntz as deleted_at,
+        (deleted_at is not null)::boolean as is_deleted,
+
         ---------- load metadata
         _source_file::varchar as _source_file,
-        _loaded_at::timestamp_ntz as _loaded_at
+        -- The latest load that changed this staged row: its version's, or its delete record's.
+        greatest(_loaded_at, coalesce(delete_loaded_at, _loaded_at))::timestamp_ntz as _loaded_at
 
-    from latest
+    from with_deletes
 
 )
 
