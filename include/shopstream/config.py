@@ -273,6 +273,13 @@ SOURCE_COLUMN_TYPES: dict[str, dict[str, str]] = {
         "contact_status": "text",
         **_AUDIT_TYPES,
     },
+    # The delete log (DELETED_ROWS below), written by the source's triggers.
+    "deleted_rows": {
+        "deleted_row_id": "bigint",
+        "table_name": "text",
+        "row_id": "bigint",
+        "deleted_at": _TIMESTAMP,
+    },
 }
 
 # The source's record of hard deletes: an append-only log fed by an AFTER DELETE trigger on each of

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from include.shopstream.config import SOURCE_COLUMN_TYPES, TABLES, TABLES_BY_NAME
+from include.shopstream.config import EXTRACTED_TABLES, SOURCE_COLUMN_TYPES, TABLES_BY_NAME
 from include.shopstream.schema_contract import (
     ColumnType,
     ContractError,
@@ -44,7 +44,7 @@ def replaced(column: str, *row: object) -> list[tuple]:
 
 
 def test_the_contract_types_every_extracted_column_in_order() -> None:
-    for table in TABLES:
+    for table in EXTRACTED_TABLES:
         assert tuple(SOURCE_COLUMN_TYPES[table.name]) == table.source_columns, table.name
         for spelled in table.source_types.values():
             assert str(ColumnType.parse(spelled)) == spelled, f"{table.name}: spell {spelled!r} as information_schema"
