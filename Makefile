@@ -60,13 +60,14 @@ $(VENVS)/%/$(INSTALLED): requirements/%.lock.txt | $(UV)
 	$(UV) pip sync --quiet --compile-bytecode --python $(VENVS)/$*/bin/python $<
 	touch $@
 
-$(VENVS)/airflow/$(INSTALLED): requirements/airflow.lock.txt | $(UV)
+# The embedded stack's Airflow: the image's lock less what only the cloud uses (requirements/cloud-only.txt).
+$(VENVS)/airflow/$(INSTALLED): requirements/airflow-embedded.lock.txt | $(UV)
 	@$(call same_python,airflow) || rm -rf $(VENVS)/airflow
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENVS)/airflow
-	$(UV) pip sync --quiet --compile-bytecode --python $(AIRFLOW_PY) requirements/airflow.lock.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(AIRFLOW_PY) requirements/airflow-embedded.lock.txt
 	@# No PostgreSQL server on the machine: the pgserver wheel ships one (its dependencies held to the lock).
 	@$(STACK) status >/dev/null 2>&1 || $(UV) pip install --quiet --python $(AIRFLOW_PY) \
-		-c requirements/airflow.lock.txt pgserver==0.1.4
+		-c requirements/airflow-embedded.lock.txt pgserver==0.1.4
 	touch $@
 
 # Refresh the locks from requirements/*.txt (docs/dependencies.md). Versions already in a lock are
@@ -77,6 +78,8 @@ LOCK_ARGS ?=
 COMPILE = $(UV) pip compile --quiet --custom-compile-command 'make lock' --python-version $(PYTHON_VERSION) $(LOCK_ARGS)
 lock: | $(UV)
 	$(COMPILE) requirements/airflow-local.txt -o requirements/airflow.lock.txt
+	$(COMPILE) requirements/airflow-local.txt --excludes requirements/cloud-only.txt \
+		-c requirements/airflow.lock.txt -o requirements/airflow-embedded.lock.txt
 	$(COMPILE) requirements/dbt.txt -o requirements/dbt.lock.txt
 	$(COMPILE) requirements/emulators.txt -o requirements/emulators.lock.txt
 

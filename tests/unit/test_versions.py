@@ -26,7 +26,7 @@ RUNTIME_CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
 # Each requirements file -> the locks compiled from it (Makefile, `lock`): one per venv, for the image's
 # Python, read by `make install` and by the Dockerfile alike.
 LOCKS = {
-    "airflow-local.txt": ("airflow.lock.txt",),
+    "airflow-local.txt": ("airflow.lock.txt", "airflow-embedded.lock.txt"),
     "../requirements.txt": ("airflow.lock.txt",),
     "dbt.txt": ("dbt.lock.txt",),
     "emulators.txt": ("emulators.lock.txt",),
