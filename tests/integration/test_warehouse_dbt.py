@@ -260,6 +260,17 @@ def first_extractions() -> SourceData:
     return data
 
 
+def _land(data: SourceData, changes: list[tuple[str, Row]], file: str, loaded: datetime) -> list[tuple[str, Row]]:
+    """Stamp each changed row with its load audit columns (file ``file`` per table, ``loaded``) and
+    record it in ``data``; returns the stamped (table, row) pairs in order."""
+    out = []
+    for table, row in changes:
+        row = {**row, "_source_file": file.format(t=table), "_loaded_at": loaded}
+        data.rows[table].append(row)
+        out.append((table, row))
+    return out
+
+
 def third_extraction(data: SourceData) -> list[tuple[str, Row]]:
     """Day 3: changes to existing rows (new versions with a later updated_at) and new orders.
 
@@ -322,12 +333,7 @@ def third_extraction(data: SourceData) -> list[tuple[str, Row]]:
     for number, (table, row_id) in enumerate(deletes, start=1):
         record = {"deleted_row_id": number, "table_name": table, "row_id": row_id, "deleted_at": _ts(20, 11)}
         changes.append(("deleted_rows", record))
-    out = []
-    for table, row in changes:
-        row = {**row, "_source_file": file.format(t=table), "_loaded_at": loaded}
-        data.rows[table].append(row)
-        out.append((table, row))
-    return out
+    return _land(data, changes, file, loaded)
 
 
 def backfill_of_an_older_day(data: SourceData) -> list[tuple[str, Row]]:
@@ -371,12 +377,7 @@ def backfill_of_an_older_day(data: SourceData) -> list[tuple[str, Row]]:
             },
         ),
     ]
-    out = []
-    for table, row in changes:
-        row = {**row, "_source_file": file.format(t=table), "_loaded_at": loaded}
-        data.rows[table].append(row)
-        out.append((table, row))
-    return out
+    return _land(data, changes, file, loaded)
 
 
 # --- independent computations, in Python, from the source rows ----------------------------------

@@ -20,6 +20,7 @@ What is checked (each failure is one readable line naming the file and the field
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ MASKING_MACROS = PROJECT_ROOT / "include" / "dbt" / "shopstream" / "macros" / "m
 _CREDENTIAL = re.compile(r"password\s*[=:]|privatekey|private_key|client_secret|\bpwd\s*=", re.IGNORECASE)
 
 
+@functools.cache
 def personal_data_columns(macros: Path = MASKING_MACROS) -> frozenset[str]:
     """The column names (upper case) dbt masks as personal data, read from ``pii_columns()``: one list.
 
