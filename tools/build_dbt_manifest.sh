@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the dbt manifest Cosmos renders the DAG from, with the cloud target the Astro image runs.
+# Builds the dbt manifest Cosmos renders the DAG from, with the cloud target the Astro image runs (so
+# without the emulator's shims, emulator_shims/, which dbt reads on the embedded target only).
 # Used by the Dockerfile and by tools/rehearse_astro_image.py, so the rehearsal parses exactly as the
 # image build does. Usage: tools/build_dbt_manifest.sh <path to the dbt executable>
 set -euo pipefail

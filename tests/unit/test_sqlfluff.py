@@ -10,7 +10,7 @@ from pathlib import Path
 
 from include.shopstream.config import DBT_PROJECT_DIR, dbt_executable
 
-LINTED = ("models", "snapshots", "tests", "macros")
+LINTED = ("models", "snapshots", "tests", "macros", "emulator_shims")
 
 
 def test_sqlfluff_is_clean() -> None:

@@ -10,7 +10,8 @@
     - A table build ("create or replace") drops its columns' policies, so the hook sets them again
       after every build; FORCE replaces a policy an incremental mart's column already has.
     - "if not exists" keeps an existing policy's body: change it with "alter masking policy ... set body".
-    - Off on the embedded target: the emulator (fakesnow, on DuckDB) has no masking policies.
+    - Off on the embedded emulator (fakesnow, on DuckDB), which has no masking policies: its shims
+      define masking_policies_unsupported() (emulator_shims/masking.sql), which no other target has.
 -#}
 
 {% macro pii_columns() -%}
@@ -22,7 +23,7 @@
     {#- The arguments default to the model being built; they exist for checking the rendered SQL. -#}
     {%- set relation = relation or this -%}
     {%- set columns = columns if columns is not none else model.columns -%}
-    {%- if target.name == 'embedded' -%}
+    {%- if masking_policies_unsupported is defined -%}
         {{ return('') }}
     {%- endif -%}
     {%- set masked = [] -%}

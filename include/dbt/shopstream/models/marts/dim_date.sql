@@ -26,7 +26,7 @@ bounds as (
 
 days as (
 
-    {{ date_spine('bounds.first_date', 'bounds.last_date', 'bounds') }}
+    {{ day_spine('bounds.first_date', 'bounds.last_date', 'bounds') }}
 
 ),
 

@@ -4,7 +4,6 @@
         incremental_strategy='merge',
         unique_key='order_item_id',
         on_schema_change='fail',
-        tmp_relation_type=('table' if target.name == 'embedded' else 'view'),
         post_hook=[
             "{{ delete_rows_deleted_in_source('order_item_id', 'stg_shopstream__order_items') }}",
             "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"

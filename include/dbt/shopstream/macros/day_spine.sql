@@ -2,8 +2,10 @@
     A date spine: one row per day from `start_date` to `end_date` (both included), in a column
     `date_day`. Both bounds are SQL expressions (a column of a one-row CTE, a literal cast, ...).
     Numbers come from cross-joined digits, so it needs no generator table function: up to 10^4 days.
+    Named apart from dbt's own `date_spine(datepart, start_date, end_date)`, which a root-project macro
+    of that name would shadow for every caller, dbt's included.
 -#}
-{% macro date_spine(start_date, end_date, bounds_relation) -%}
+{% macro day_spine(start_date, end_date, bounds_relation) -%}
     {%- set digits = '(values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9))' -%}
     select dateadd(day, day_numbers.day_number, {{ start_date }})::date as date_day
     from (
