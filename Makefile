@@ -106,8 +106,10 @@ up: install
 run: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --days $(DAYS) --orders $(ORDERS)
 
+# Two workers (pytest-xdist): the tests of the embedded stack run in order on one, every other test
+# (unit, DAG, the image rehearsal) on the other, side by side.
 test: install manifest browser
-	$(AIRFLOW_PY) -m pytest
+	$(AIRFLOW_PY) -m pytest -n 2 --dist loadgroup
 
 ui: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.airflow_server

@@ -92,6 +92,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
+            # One stack, one worker: under `pytest -n` (make test) the stack's tests run in order on
+            # one worker while the others run beside them.
+            item.add_marker(pytest.mark.xdist_group("embedded_stack"))
         if item.path.name in LOCAL_TOOL_TESTS:
             item.add_marker(pytest.mark.local_tools)
         if not HAS_EMBEDDED_STACK and "integration" in item.keywords:
