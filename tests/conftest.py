@@ -26,14 +26,17 @@ from include.shopstream.local_stack.environment import stack_environment
 from include.shopstream.local_stack.settings import StackSettings
 
 TEST_STACK = StackSettings.from_env()
+# Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
+# no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
+HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
+# The image's own dbt (its Dockerfile's ENV) stays the one its tests run.
+_IMAGE_DBT = {k: os.environ[k] for k in ("SHOPSTREAM_DBT_EXECUTABLE",) if k in os.environ and not HAS_EMBEDDED_STACK}
 os.environ.update(stack_environment(TEST_STACK))
+os.environ.update(_IMAGE_DBT)
 TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
 # The report step of the test stack's DAG runs writes its previews there, not into output/report.
 os.environ.setdefault("SHOPSTREAM_REPORT_DIR", str(TEST_STACK.stack_dir / "report"))
 
-# Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
-# no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
-HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
 # Tests that run a local-only executable (no import to miss), by file.
 LOCAL_TOOL_TESTS = {"test_lint.py": "ruff", "test_sqlfluff.py": "sqlfluff in the dbt venv"}
 
@@ -92,9 +95,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
-            # One stack, one worker: under `pytest -n` (make test) the stack's tests run in order on
-            # one worker while the others run beside them.
-            item.add_marker(pytest.mark.xdist_group("embedded_stack"))
         if item.path.name in LOCAL_TOOL_TESTS:
             item.add_marker(pytest.mark.local_tools)
         if not HAS_EMBEDDED_STACK and "integration" in item.keywords:
