@@ -2,22 +2,22 @@
 
 The test stack's Airflow (scheduler, DAG processor, triggerer, API server) runs every task; runs are
 triggered, cleared and followed through the REST API, as the UI does. One source, one warehouse and
-one sequence of runs serve every scenario, each step building on the last:
+one sequence of four DAG runs serve every scenario, each step building on the last:
 
 1. a manual run of yesterday loads the full history (RAW was empty); switching the DAG on makes the
-   scheduler run its own run of that same day next: it adds no row to RAW;
+   scheduler run its own run of that same day next: it adds no row to RAW. A writer that stamped a
+   change inside the history commits only after both: neither extracted it;
 2. each load task cleared alone, as after a crash between steps, changes no row anywhere;
 3. three days are simulated in the source (with an amount of 9,999,999,999.99 and a discount of
-   0.10, and hard deletes: erased accounts, purged test orders) and not run; one run of the last of
-   them loads all of them, and the deleted rows leave the marts;
-   A writer that stamped a change inside that last day commits only after that run: not extracted;
-4. a backfill of an older day changes no row anywhere;
-5. a run without a logical date loads the late commit (re-read by the overlap window) and fails one
-   intermediate model on purpose (fault injection): its descendants stop, independent branches
-   succeed; clearing the failed task with its downstream re-runs that lineage only. A column added
-   to a source table before it is reported by the run and not landed (dropped and retyped columns:
-   tests/integration/test_schema_drift.py);
-6. a run conf that tries to reach SQL fails before any task touches a system.
+   0.10, and hard deletes: erased accounts, purged test orders) and not run, a column is added to a
+   source table, and one intermediate model fails on purpose (fault injection). One run of the last
+   of those days, older than the day already loaded (a backfill), loads all of them and the late
+   commit (re-read by the overlap window), reports the new column without landing it, and fails the
+   faulty model: its descendants stop, independent branches succeed. With the fault removed,
+   clearing the failed task with its downstream re-runs that lineage only; the run turns green and
+   the deleted rows have left the marts (dropped and retyped columns: tests/integration/test_schema_drift.py);
+4. a run without a logical date, with nothing new in the source, changes no row anywhere;
+5. a run conf that tries to reach SQL fails before any task touches a system.
 
 After each step the layers reconcile from PostgreSQL to the marts (counts and revenue to the cent);
 "changes no row" is checked by content: a hash of the sorted rows of every relation.
@@ -226,8 +226,29 @@ def raw_rows_from(run_id: str) -> int:
     )
 
 
+LATE_PAYMENT = "gift_card"
+NEW_SOURCE_COLUMN = ("users", "loyalty_tier")
+
+
 @pytest.fixture(scope="module")
-def full_load(airflow: AirflowClient, dsn: str) -> tuple[RunResult, RunResult]:
+def late_writer(dsn: str) -> Iterator[dict[str, Any]]:
+    """A writer that stamps a change inside the generated history and does not commit yet (the
+    catch-up step commits it, after the runs whose windows covered its stamp)."""
+    late_order = source_value(
+        dsn, f"select min(order_id) from {SOURCE_SCHEMA}.orders"
+             f" where payment_method <> '{LATE_PAYMENT}' and order_status <> 'pending'"
+    )
+    conn = psycopg.connect(dsn)
+    conn.execute(
+        f"update {SOURCE_SCHEMA}.orders set payment_method = %s, updated_at = %s where order_id = %s",
+        (LATE_PAYMENT, datetime(*HISTORY_END.timetuple()[:3], 23, 30, tzinfo=UTC), late_order),
+    )
+    yield {"conn": conn, "order": late_order}
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def full_load(airflow: AirflowClient, late_writer: dict[str, Any]) -> tuple[RunResult, RunResult]:
     """A manual run of yesterday, then the scheduler's own run of the same day once the DAG is on.
 
     The manual run is queued first with an earlier `run_after`, so the scheduler starts it first.
@@ -276,13 +297,19 @@ def test_the_report_task_renders_the_previews_from_the_new_marts(full_load, dsn:
     assert abs(Decimal(str(totals["totals"]["revenue"])) - revenue) < Decimal("0.005"), (totals["totals"], revenue)
 
 
-def test_the_schedulers_run_of_the_same_day_adds_nothing(full_load, dsn: str) -> None:
+def payment_method(order_id: int) -> str:
+    orders = dbt_relations()["stg_shopstream__orders"]
+    return warehouse_value(f"select payment_method from {orders} where order_id = {order_id}")
+
+
+def test_the_schedulers_run_of_the_same_day_adds_nothing(full_load, late_writer: dict[str, Any], dsn: str) -> None:
     manual, own = full_load
     assert own.data_interval_end == manual.data_interval_end, "not the same day"
     assert_succeeded(own)
     assert own.start_date >= manual.end_date, "the scheduler's run did not come after the full load"
     assert raw_rows_from(manual.run_id) > 0
     assert raw_rows_from(own.run_id) == 0, "the scheduler's run of a loaded day added rows to RAW"
+    assert payment_method(late_writer["order"]) != LATE_PAYMENT, "an uncommitted change was extracted"
     assert_reconciles(dsn)
 
 
@@ -301,15 +328,15 @@ def test_each_load_task_cleared_alone_changes_nothing(airflow: AirflowClient, fu
     assert_same_content(before, content_hashes(), "clearing load tasks one by one")
 
 
-LATE_PAYMENT = "gift_card"
-
-
 @pytest.fixture(scope="module")
-def catch_up(full_load, airflow: AirflowClient, dsn: str) -> Iterator[dict[str, Any]]:
-    """Three simulated days nobody ran, then one run of the last of them, while a writer that
-    stamped a change inside that day has not committed yet (it commits after the run)."""
+def catch_up(full_load, late_writer: dict[str, Any], airflow: AirflowClient, dsn: str) -> Iterator[dict[str, Any]]:
+    """The late writer commits; three simulated days nobody ran, a new source column and a faulty
+    model; then one run of the last of those days (older than the day already loaded). The fault
+    and the column are removed once the run has ended, as an operator would before clearing."""
+    late_writer["conn"].commit()
     for day in MISSED_DAYS:
         generator(dsn, "--next-day", "--day", str(day), "--seed", "11")
+    table, column = NEW_SOURCE_COLUMN
     with psycopg.connect(dsn) as conn:
         conn.execute(
             f"""update {SOURCE_SCHEMA}.order_items
@@ -317,33 +344,25 @@ def catch_up(full_load, airflow: AirflowClient, dsn: str) -> Iterator[dict[str, 
                 where order_item_id = (select min(order_item_id) from {SOURCE_SCHEMA}.order_items)""",
             (BIG_PRICE, SMALL_DISCOUNT, datetime(*MISSED_DAYS[0].timetuple()[:3], 9, tzinfo=UTC)),
         )
-    late_order = source_value(
-        dsn, f"select min(order_id) from {SOURCE_SCHEMA}.orders where payment_method <> '{LATE_PAYMENT}'"
-    )
-    late_writer = psycopg.connect(dsn)
-    late_stamp = datetime(*MISSED_DAYS[-1].timetuple()[:3], 23, 30, tzinfo=UTC)
-    late_writer.execute(
-        f"update {SOURCE_SCHEMA}.orders set payment_method = %s, updated_at = %s where order_id = %s",
-        (LATE_PAYMENT, late_stamp, late_order),
-    )
-    with psycopg.connect(dsn) as conn:
         deleted = conn.execute(f"select table_name, row_id from {SOURCE_SCHEMA}.deleted_rows").fetchall()
+        conn.execute(f"alter table {SOURCE_SCHEMA}.{table} add column {column} text default 'gold'")
+    airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
     try:
         run = trigger_and_follow(airflow, day=MISSED_DAYS[-1])
     finally:
-        late_writer.commit()
-        late_writer.close()
-    yield {"run": run, "late_order": late_order, "deleted": deleted}
+        airflow.delete_variable(FAULT_INJECTION_VARIABLE)
+        with psycopg.connect(dsn) as conn:
+            conn.execute(f"alter table {SOURCE_SCHEMA}.{table} drop column if exists {column}")
+    yield {"run": run, "deleted": deleted}
 
 
-def payment_method(order_id: int) -> str:
-    orders = dbt_relations()["stg_shopstream__orders"]
-    return warehouse_value(f"select payment_method from {orders} where order_id = {order_id}")
-
-
-def test_missed_days_are_loaded_by_the_next_run(catch_up: dict[str, Any]) -> None:
-    assert_succeeded(catch_up["run"])
-    assert payment_method(catch_up["late_order"]) != LATE_PAYMENT, "an uncommitted change was extracted"
+def test_missed_days_and_the_late_commit_are_loaded_by_the_next_run(
+    catch_up: dict[str, Any], late_writer: dict[str, Any]
+) -> None:
+    run = catch_up["run"]
+    loading = {t: r.state for t, r in run.tasks.items() if t.startswith(("extract.", "load.", "dbt.stg_"))}
+    assert set(loading.values()) == {"success"}, loading
+    assert payment_method(late_writer["order"]) == LATE_PAYMENT, "the late commit was not re-read"
     for day in MISSED_DAYS:
         changed = warehouse_value(
             f"select count(*) from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDERS"
@@ -352,11 +371,80 @@ def test_missed_days_are_loaded_by_the_next_run(catch_up: dict[str, Any]) -> Non
         assert changed > 0, f"no order change of {day} reached RAW"
 
 
-def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], dsn: str) -> None:
+def test_money_stays_exact(catch_up: dict[str, Any]) -> None:
+    models = dbt_relations()
+    price, discount = snowflake_rows(
+        f"select to_varchar(unit_price), to_varchar(discount_amount) from {models['stg_shopstream__order_items']}"
+        f" where unit_price = {BIG_PRICE}"
+    )[1][0]
+    assert (Decimal(price), Decimal(discount)) == (BIG_PRICE, SMALL_DISCOUNT)
+    _, rows = snowflake_rows(
+        f"select unit_price, discount_amount from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDER_ITEMS"
+        f" where unit_price = {BIG_PRICE}"
+    )
+    assert all(isinstance(value, Decimal) for value in rows[0]), f"RAW money is not decimal: {rows[0]!r}"
+
+
+def test_a_failed_model_stops_its_lineage_only(catch_up: dict[str, Any]) -> None:
+    run = catch_up["run"]
+    states = run.states()
+    assert run.state == "failed"
+    assert states[f"dbt.{FAULTY_MODEL}.run"] == "failed"
+    for descendant in ("dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"):
+        assert states[descendant] in ("failed", "upstream_failed"), f"{descendant}: {states[descendant]}"
+    for independent in ("dbt.fct_orders.run", "dbt.fct_events.run", "dbt.dim_products.run"):
+        assert states[independent] == "success", f"{independent}: {states[independent]}"
+    # The failure notifier ran for the failed task and for the failed run.
+    records = [json.loads(line) for line in failures_file().read_text().splitlines()]
+    reported = {r["task_id"] for r in records if r["run_id"] == run.run_id}
+    assert f"dbt.{FAULTY_MODEL}.run" in reported, f"notifier records of the run: {reported}"
+
+
+def test_a_new_source_column_is_reported_by_the_run_and_not_landed(catch_up: dict[str, Any]) -> None:
+    table, column = NEW_SOURCE_COLUMN
+    assert catch_up["run"].tasks[f"extract.{table}"].state == "success", "a new column alone does not stop the table"
+    records = [json.loads(line) for line in failures_file().read_text().splitlines()]
+    drift = [r for r in records if r["run_id"] == catch_up["run"].run_id and r.get("kind") == "schema_drift"]
+    # One record per extraction attempt: a set, so that a transient retry does not matter here.
+    assert {(r["task_id"], r["table"], r["column"], r["change"], r["level"], r["found"]) for r in drift} == {
+        (f"extract.{table}", f"{SOURCE_SCHEMA}.{table}", column, "added", "warning", "text")
+    }
+    assert "stg_shopstream__users.sql" in drift[0]["action"]
+    raw_columns, _ = snowflake_rows(f"select * from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.upper()} limit 1")
+    assert column.upper() not in raw_columns, "a new source column reached RAW without review"
+
+
+@pytest.fixture(scope="module")
+def repaired(catch_up: dict[str, Any], airflow: AirflowClient) -> tuple[RunResult, RunResult]:
+    """The failed model's task cleared with its downstream tasks (its lineage runs again, each node
+    by its own dbt command), then the producer (its retry runs no second build): the run turns green."""
+    run_id = catch_up["run"].run_id
+    rerun = clear_and_follow(airflow, run_id, [f"dbt.{FAULTY_MODEL}.run"], downstream=True)
+    green = clear_and_follow(airflow, run_id, ["dbt.dbt_producer_watcher"], downstream=True)
+    return rerun, green
+
+
+def test_clearing_the_failed_model_reruns_its_lineage(catch_up: dict[str, Any], repaired, dsn: str) -> None:
+    rerun, green = repaired
+    failed_task = f"dbt.{FAULTY_MODEL}.run"
+    lineage = {failed_task, f"dbt.{FAULTY_MODEL}.test", "dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"}
+    before, after = catch_up["run"].tasks, rerun.tasks
+    for task_id in lineage:
+        assert after[task_id].state == "success", f"{task_id}: {after[task_id].state}"
+        assert after[task_id].try_number == before[task_id].try_number + 1, f"{task_id} did not run again"
+    for task_id in ("dbt.stg_shopstream__orders.run", "dbt.fct_orders.run", "extract.orders", "plan_extraction"):
+        assert after[task_id].try_number == before[task_id].try_number, f"{task_id} ran again"
+    still_failed = {t for t, state in rerun.failed().items() if not t.startswith("dbt.dbt_producer_watcher")}
+    assert not still_failed, still_failed
+    assert_succeeded(green)
+    assert_reconciles(dsn)
+
+
+def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], repaired, dsn: str) -> None:
     """The simulated days erased accounts and purged test orders: staging flags those the warehouse
     had loaded (a row created and deleted between two loads never reaches it), the snapshot closes
     the erased users' versions, and they are gone from the dimensions, the facts and revenue."""
-    assert_succeeded(catch_up["run"])
+    assert_succeeded(repaired[1])
     deleted: dict[str, set[int]] = {}
     for table, row_id in catch_up["deleted"]:
         deleted.setdefault(table, set()).add(row_id)
@@ -396,106 +484,16 @@ def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], ds
     assert_reconciles(dsn)
 
 
-def test_money_stays_exact(catch_up: dict[str, Any]) -> None:
-    models = dbt_relations()
-    price, discount = snowflake_rows(
-        f"select to_varchar(unit_price), to_varchar(discount_amount) from {models['stg_shopstream__order_items']}"
-        f" where unit_price = {BIG_PRICE}"
-    )[1][0]
-    assert (Decimal(price), Decimal(discount)) == (BIG_PRICE, SMALL_DISCOUNT)
-    _, rows = snowflake_rows(
-        f"select unit_price, discount_amount from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.ORDER_ITEMS"
-        f" where unit_price = {BIG_PRICE}"
-    )
-    assert all(isinstance(value, Decimal) for value in rows[0]), f"RAW money is not decimal: {rows[0]!r}"
-
-
-def test_a_backfill_of_an_older_day_changes_nothing(catch_up: dict[str, Any], airflow: AirflowClient) -> None:
+def test_a_run_without_logical_date_and_nothing_new_changes_nothing(repaired, airflow: AirflowClient) -> None:
+    """What `airflow dags trigger` without `-l` makes: its window ends now, and the source has no
+    change since the last load (the overlap it re-reads is already in RAW)."""
     before = content_hashes()
-    run = trigger_and_follow(airflow, day=MISSED_DAYS[0])
+    run = trigger_and_follow(airflow, day=None)
     assert_succeeded(run)
-    assert_same_content(before, content_hashes(), "the backfill of an older day")
+    assert_same_content(before, content_hashes(), "a run without a logical date and nothing new")
 
 
-NEW_SOURCE_COLUMN = ("users", "loyalty_tier")
-
-
-@pytest.fixture(scope="module")
-def faulty_run(catch_up: dict[str, Any], airflow: AirflowClient, dsn: str) -> RunResult:
-    """A run without a logical date, with one intermediate model failing on purpose and a column
-    added to a source table; the fault is removed once the run has ended, as an operator would
-    before clearing the task, and the column with it (no later step extracts)."""
-    table, column = NEW_SOURCE_COLUMN
-    with psycopg.connect(dsn) as conn:
-        conn.execute(f"alter table {SOURCE_SCHEMA}.{table} add column {column} text default 'gold'")
-    airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
-    try:
-        return trigger_and_follow(airflow, day=None)
-    finally:
-        airflow.delete_variable(FAULT_INJECTION_VARIABLE)
-        with psycopg.connect(dsn) as conn:
-            conn.execute(f"alter table {SOURCE_SCHEMA}.{table} drop column if exists {column}")
-
-
-def test_a_failed_model_stops_its_lineage_only(faulty_run: RunResult) -> None:
-    states = faulty_run.states()
-    assert faulty_run.state == "failed"
-    assert states[f"dbt.{FAULTY_MODEL}.run"] == "failed"
-    for descendant in ("dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"):
-        assert states[descendant] in ("failed", "upstream_failed"), f"{descendant}: {states[descendant]}"
-    for independent in ("dbt.fct_orders.run", "dbt.fct_events.run", "dbt.dim_products.run"):
-        assert states[independent] == "success", f"{independent}: {states[independent]}"
-    # The failure notifier ran for the failed task and for the failed run.
-    records = [json.loads(line) for line in failures_file().read_text().splitlines()]
-    reported = {r["task_id"] for r in records if r["run_id"] == faulty_run.run_id}
-    assert f"dbt.{FAULTY_MODEL}.run" in reported, f"notifier records of the run: {reported}"
-
-
-def test_a_new_source_column_is_reported_by_the_run_and_not_landed(faulty_run: RunResult) -> None:
-    table, column = NEW_SOURCE_COLUMN
-    assert faulty_run.tasks[f"extract.{table}"].state == "success", "a new column alone does not stop the table"
-    records = [json.loads(line) for line in failures_file().read_text().splitlines()]
-    drift = [r for r in records if r["run_id"] == faulty_run.run_id and r.get("kind") == "schema_drift"]
-    # One record per extraction attempt: a set, so that a transient retry does not matter here.
-    assert {(r["task_id"], r["table"], r["column"], r["change"], r["level"], r["found"]) for r in drift} == {
-        (f"extract.{table}", f"{SOURCE_SCHEMA}.{table}", column, "added", "warning", "text")
-    }
-    assert "stg_shopstream__users.sql" in drift[0]["action"]
-    raw_columns, _ = snowflake_rows(f"select * from {SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{table.upper()} limit 1")
-    assert column.upper() not in raw_columns, "a new source column reached RAW without review"
-
-
-def test_a_run_without_logical_date_loads_the_late_commit(faulty_run: RunResult, catch_up: dict[str, Any]) -> None:
-    """Committed after the last run extracted its day, re-read by this run's overlap window."""
-    assert faulty_run.tasks["extract.orders"].state == "success"
-    assert faulty_run.tasks["dbt.stg_shopstream__orders.run"].state == "success"
-    assert payment_method(catch_up["late_order"]) == LATE_PAYMENT
-
-
-def test_clearing_the_failed_model_reruns_its_lineage(
-    faulty_run: RunResult, airflow: AirflowClient, dsn: str
-) -> None:
-    """Clear the failed model's task with its downstream tasks: only that lineage runs again, each
-    node by its own dbt command; then clear the producer, whose retry runs no second build, and the
-    run turns green."""
-    failed_task = f"dbt.{FAULTY_MODEL}.run"
-    rerun = clear_and_follow(airflow, faulty_run.run_id, [failed_task], downstream=True)
-    lineage = {failed_task, f"dbt.{FAULTY_MODEL}.test", "dbt.mart_customer_ltv.run", "dbt.mart_sales_overview.run"}
-    before, after = faulty_run.tasks, rerun.tasks
-    for task_id in lineage:
-        assert after[task_id].state == "success", f"{task_id}: {after[task_id].state}"
-        assert after[task_id].try_number == before[task_id].try_number + 1, f"{task_id} did not run again"
-    for task_id in ("dbt.stg_shopstream__orders.run", "dbt.fct_orders.run", "extract.orders", "plan_extraction"):
-        assert after[task_id].try_number == before[task_id].try_number, f"{task_id} ran again"
-    still_failed = {t for t, state in rerun.failed().items() if not t.startswith("dbt.dbt_producer_watcher")}
-    assert not still_failed, still_failed
-
-    green = clear_and_follow(airflow, faulty_run.run_id, ["dbt.dbt_producer_watcher"], downstream=True)
-    assert_succeeded(green)
-    assert_reconciles(dsn)
-
-
-def test_a_run_conf_never_reaches_sql(faulty_run: RunResult, airflow: AirflowClient) -> None:
+def test_a_run_conf_never_reaches_sql(airflow: AirflowClient) -> None:
     """The injection of the first release: a conf key overriding a param that SQL used to read."""
     attack = {"database": "SHOPSTREAM; create schema if not exists SHOPSTREAM.PWNED; --"}
     try:
@@ -508,3 +506,4 @@ def test_a_run_conf_never_reaches_sql(faulty_run: RunResult, airflow: AirflowCli
         assert all(t.state in (None, "upstream_failed") for tid, t in run.tasks.items() if tid != "validate_run_conf")
     schemas = snowflake_rows(f"select schema_name from {SNOWFLAKE_DATABASE}.information_schema.schemata")[1]
     assert "PWNED" not in {s[0].upper() for s in schemas}
+
