@@ -10,13 +10,13 @@ one sequence of four DAG runs serve every scenario, each step building on the la
 2. each load task cleared alone, as after a crash between steps, changes no row anywhere;
 3. three days are simulated in the source (with an amount of 9,999,999,999.99 and a discount of
    0.10, and hard deletes: erased accounts, purged test orders) and not run, a column is added to a
-   source table, and one intermediate model fails on purpose (fault injection). One run of the last
-   of those days, older than the day already loaded (a backfill), loads all of them and the late
+   source table, and one intermediate model fails on purpose (fault injection). One run without a
+   logical date (what `airflow dags trigger` without `-l` makes) loads all of them and the late
    commit (re-read by the overlap window), reports the new column without landing it, and fails the
    faulty model: its descendants stop, independent branches succeed. With the fault removed,
    clearing the failed task with its downstream re-runs that lineage only; the run turns green and
    the deleted rows have left the marts (dropped and retyped columns: tests/integration/test_schema_drift.py);
-4. a run without a logical date, with nothing new in the source, changes no row anywhere;
+4. a backfill of an older day (its window ends before the last load) changes no row anywhere;
 5. a run conf that tries to reach SQL fails before any task touches a system.
 
 After each step the layers reconcile from PostgreSQL to the marts (counts and revenue to the cent);
@@ -331,8 +331,8 @@ def test_each_load_task_cleared_alone_changes_nothing(airflow: AirflowClient, fu
 @pytest.fixture(scope="module")
 def catch_up(full_load, late_writer: dict[str, Any], airflow: AirflowClient, dsn: str) -> Iterator[dict[str, Any]]:
     """The late writer commits; three simulated days nobody ran, a new source column and a faulty
-    model; then one run of the last of those days (older than the day already loaded). The fault
-    and the column are removed once the run has ended, as an operator would before clearing."""
+    model; then one run without a logical date. The fault and the column are removed once the run
+    has ended, as an operator would before clearing."""
     late_writer["conn"].commit()
     for day in MISSED_DAYS:
         generator(dsn, "--next-day", "--day", str(day), "--seed", "11")
@@ -348,7 +348,7 @@ def catch_up(full_load, late_writer: dict[str, Any], airflow: AirflowClient, dsn
         conn.execute(f"alter table {SOURCE_SCHEMA}.{table} add column {column} text default 'gold'")
     airflow.set_variable(FAULT_INJECTION_VARIABLE, FAULTY_MODEL)
     try:
-        run = trigger_and_follow(airflow, day=MISSED_DAYS[-1])
+        run = trigger_and_follow(airflow, day=None)
     finally:
         airflow.delete_variable(FAULT_INJECTION_VARIABLE)
         with psycopg.connect(dsn) as conn:
@@ -356,7 +356,7 @@ def catch_up(full_load, late_writer: dict[str, Any], airflow: AirflowClient, dsn
     yield {"run": run, "deleted": deleted}
 
 
-def test_missed_days_and_the_late_commit_are_loaded_by_the_next_run(
+def test_a_run_without_logical_date_loads_the_missed_days_and_the_late_commit(
     catch_up: dict[str, Any], late_writer: dict[str, Any]
 ) -> None:
     run = catch_up["run"]
@@ -484,13 +484,13 @@ def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], re
     assert_reconciles(dsn)
 
 
-def test_a_run_without_logical_date_and_nothing_new_changes_nothing(repaired, airflow: AirflowClient) -> None:
-    """What `airflow dags trigger` without `-l` makes: its window ends now, and the source has no
-    change since the last load (the overlap it re-reads is already in RAW)."""
+def test_a_backfill_of_an_older_day_changes_nothing(repaired, airflow: AirflowClient) -> None:
+    """Its window ends before the last load: nothing is extracted, and the dbt build it runs
+    rebuilds the same rows."""
     before = content_hashes()
-    run = trigger_and_follow(airflow, day=None)
+    run = trigger_and_follow(airflow, day=MISSED_DAYS[0])
     assert_succeeded(run)
-    assert_same_content(before, content_hashes(), "a run without a logical date and nothing new")
+    assert_same_content(before, content_hashes(), "the backfill of an older day")
 
 
 def test_a_run_conf_never_reaches_sql(airflow: AirflowClient) -> None:
