@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import SNOWFLAKE_CONN_ID, SNOWFLAKE_DATABASE
 from include.shopstream.report import measures as m
 from include.shopstream.report import pbir
@@ -44,10 +45,8 @@ def mart_relations() -> dict[str, str]:
     """Model name -> relation, from the dbt manifest when it knows the marts, else SHOPSTREAM.MARTS.<NAME>."""
     relations = {name: f"{SNOWFLAKE_DATABASE}.MARTS.{name.upper()}" for name in MARTS}
     try:
-        from include.shopstream.layer_counts import dbt_relations
-
-        known = dbt_relations()
-    except (OSError, ValueError, KeyError):
+        known = dbt_manifest.relations()
+    except (dbt_manifest.ManifestMissing, ValueError):
         known = {}
     relations.update({name: known[name] for name in MARTS if name in known})
     return relations
