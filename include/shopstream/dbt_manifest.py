@@ -2,7 +2,7 @@
 
 The DAG (the tests' attached models), the layer counts (the warehouse relation of every model), the
 Power BI check (the marts' contracts), the project report (how many nodes of each type) and the tests
-read the manifest through this module. Parsing it is the costly part (about 1 MB of JSON): :func:`load`
+read the manifest through this module. Parsing it is the costly part (over a megabyte of JSON): :func:`load`
 reads a file once per version (path, modification time and size) and hands the same :class:`Manifest`
 to every later caller, so a DAG parse reads it once and a rebuilt manifest is read again.
 
