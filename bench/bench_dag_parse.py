@@ -29,7 +29,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     timings, tasks = [], 0
+    from include.shopstream import dbt_manifest
+
     for _ in range(args.repeat + 1):  # the first parse warms the import cache: not counted
+        dbt_manifest.forget()  # a dag-processor's parse runs in a fresh process: it reads the manifest again
         started = time.perf_counter()
         bag = DagBag(dag_folder=str(DAG_FILE))
         timings.append(time.perf_counter() - started)

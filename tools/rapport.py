@@ -96,7 +96,7 @@ def load_figures(out_dir: Path) -> dict[str, Any]:
 def repository_facts() -> dict[str, Any]:
     """What the report says about the code, read from the repository (never typed in the template)."""
     sys.path.insert(0, str(PROJECT_ROOT))
-    from include.shopstream import config
+    from include.shopstream import config, dbt_manifest
 
     def pin(path: str, package: str) -> str:
         match = re.search(rf"^{re.escape(package)}(?:\[[^\]]*\])?==([^\s#]+)", (PROJECT_ROOT / path).read_text(), re.M)
@@ -105,13 +105,10 @@ def repository_facts() -> dict[str, Any]:
         return match.group(1)
 
     runtime = re.search(r"^FROM \S+:(\S+)", (PROJECT_ROOT / "Dockerfile").read_text(), re.M)
-    manifest_path = config.DBT_MANIFEST_PATH
-    nodes: dict[str, int] = {}
-    if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text())
-        for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
-            nodes[node["resource_type"]] = nodes.get(node["resource_type"], 0) + 1
-        nodes["exposure"] = len(manifest.get("exposures", {}))
+    try:
+        nodes = dbt_manifest.load().resource_counts()
+    except dbt_manifest.ManifestMissing:
+        nodes = {}
     return {
         "versions": {
             "airflow": pin("requirements/airflow-local.txt", "apache-airflow"),

@@ -6,13 +6,12 @@ version of a row) and every dbt model; and the revenue reconciliation from the s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import (
-    DBT_MANIFEST_PATH,
     EXTRACTED_TABLES,
     POSTGRES_CONN_ID,
     RAW_SCHEMA,
@@ -41,25 +40,13 @@ def source_counts() -> dict[str, int]:
     return {t.name: hook.get_first(f"select count(*) from {SOURCE_SCHEMA}.{t.name}")[0] for t in EXTRACTED_TABLES}
 
 
-def dbt_relations() -> dict[str, str]:
-    """Model name -> fully qualified relation, from the dbt manifest (views are not always listed
-    in INFORMATION_SCHEMA.TABLES, the manifest always knows them)."""
-    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
-    return {
-        node["name"]: f"{node['database']}.{node['schema']}.{node['alias']}".upper()
-        for node in manifest["nodes"].values()
-        if node["resource_type"] in ("model", "snapshot", "seed") and node["config"].get("enabled", True)
-        and node["config"].get("materialized") != "ephemeral"
-    }
-
-
 def warehouse_counts() -> tuple[dict[str, int | None], dict[str, int | None]]:
     """(RAW counts, dbt model counts); a relation that does not exist yet counts as None."""
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     hook = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID)
     raw = {t.name: f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in EXTRACTED_TABLES}
-    models = dbt_relations()
+    models = dbt_manifest.relations()
     conn = hook.get_conn()
     try:
         cursor = conn.cursor()
@@ -104,7 +91,7 @@ def revenue_reconciliation() -> dict[str, Any]:
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     source = PostgresHook(postgres_conn_id=POSTGRES_CONN_ID)
-    models = dbt_relations()
+    models = dbt_manifest.relations()
     conn = SnowflakeHook(snowflake_conn_id=SNOWFLAKE_CONN_ID).get_conn()
     try:
         cursor = conn.cursor()

@@ -33,6 +33,7 @@ from cosmos import (
 )
 from cosmos.profiles import SnowflakeEncryptedPrivateKeyPemProfileMapping
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     AWS_CONN_ID,
     DBT_BUILD_TIMEOUT,
@@ -162,17 +163,11 @@ def _count_tests_for_the_downstream_model(group: DbtTaskGroup) -> None:
     for the deepest of them (the most ancestors), which dbt builds last. (Parse time only; no model is
     left without a test by this, which the DAG integrity test checks.)
     """
-    import json
-
     from cosmos.operators.watcher import DbtProducerWatcherOperator
 
     producer = next(t for t in group.children.values() if isinstance(t, DbtProducerWatcherOperator))
     depends_on = {uid: set(node.depends_on) for uid, node in group.dbt_graph.nodes.items()}
-    attached = {
-        uid: node.get("attached_node")
-        for uid, node in json.loads(DBT_MANIFEST_PATH.read_text())["nodes"].items()
-        if node["resource_type"] == "test"
-    }
+    attached = dbt_manifest.load().test_attached_nodes()
     ancestors: dict[str, set[str]] = {}
 
     def ancestors_of(uid: str) -> set[str]:

@@ -17,11 +17,11 @@ import pytest
 import yaml
 from airflow.dag_processing.dagbag import DagBag
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     AWS_CONN_ID,
     DBT_DOCS_PROJECT,
     DBT_DOCS_S3_PREFIX,
-    DBT_MANIFEST_PATH,
     DBT_PROJECT_DIR,
     EMBEDDED_DBT_TARGET,
     EXTRACTED_TABLES,
@@ -126,30 +126,30 @@ def test_the_run_conf_is_checked_before_any_system_is_touched(elt) -> None:
     assert first == ["validate_run_conf"]
 
 
-def _task_group_of(unique_id: str, manifest: dict) -> str:
+def _task_group_of(unique_id: str, manifest: dbt_manifest.Manifest) -> str:
     """Cosmos names a model's tasks after the model, a source's after `<source>_<table>`."""
     if unique_id.startswith("source."):
-        source = manifest["sources"][unique_id]
+        source = manifest.sources()[unique_id]
         return f"dbt.{source['source_name']}_{source['name']}"
-    return f"dbt.{manifest['nodes'][unique_id]['name']}"
+    return f"dbt.{manifest.nodes()[unique_id]['name']}"
 
 
 def test_every_dbt_node_has_its_task(elt) -> None:
     """One producer runs `dbt build`; each model gets `.run` and `.test` tasks that follow it, each
     snapshot `.snapshot`, each source `.source` and `.test`."""
-    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
+    manifest = dbt_manifest.load()
     task_ids = set(elt.task_ids)
     assert "dbt.dbt_producer_watcher" in task_ids
-    nodes = [(uid, n) for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "snapshot")]
+    nodes = manifest.nodes("model", "snapshot")
     assert nodes, "the manifest has no model"
-    for uid, node in nodes:
+    tests = list(manifest.nodes("test").values())
+    for uid, node in nodes.items():
         suffix = "run" if node["resource_type"] == "model" else "snapshot"
         assert f"{_task_group_of(uid, manifest)}.{suffix}" in task_ids, f"no task follows {uid}"
-        tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
         tested = any(uid in n["depends_on"]["nodes"] for n in tests)
         if tested:
             assert f"{_task_group_of(uid, manifest)}.test" in task_ids, f"no task follows the tests of {uid}"
-    for uid, source in manifest["sources"].items():
+    for uid, source in manifest.sources().items():
         # Cosmos renders the sources with freshness or tests (the delete log has neither, on purpose).
         checked = source.get("freshness") or any(uid in n["depends_on"]["nodes"] for n in tests)
         assert bool(checked) == (f"{_task_group_of(uid, manifest)}.source" in task_ids), f"{uid}"
@@ -178,11 +178,10 @@ def test_each_test_counts_for_the_model_it_checks(elt) -> None:
     `.test` task is left waiting for tests that no longer count for it."""
     producer = elt.get_task("dbt.dbt_producer_watcher")
     counted = producer.tests_per_model
-    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
     fct_events, dim_customers = "model.shopstream.fct_events", "model.shopstream.dim_customers"
     relationship = next(
-        uid for uid, n in manifest["nodes"].items()
-        if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) == {fct_events, dim_customers}
+        uid for uid, n in dbt_manifest.load().nodes("test").items()
+        if set(n["depends_on"]["nodes"]) == {fct_events, dim_customers}
     )
     assert relationship in counted[fct_events]
     assert relationship not in counted[dim_customers]
@@ -257,9 +256,7 @@ def test_the_report_is_published_after_the_marts_it_reads(elt) -> None:
     and on the embedded stack (the tests' environment) it renders the previews."""
     from include.shopstream.publish import render_previews
 
-    manifest = json.loads(DBT_MANIFEST_PATH.read_text())
-    exposure = manifest["exposures"][f"exposure.shopstream.{REPORT_EXPOSURE}"]
-    marts = [manifest["nodes"][uid]["name"] for uid in exposure["depends_on"]["nodes"]]
+    marts = dbt_manifest.load().exposure_models(REPORT_EXPOSURE)
     assert "mart_sales_overview" in marts, marts
     report = elt.get_task(REPORT_TASK_ID)
     upstream = {t.task_id for t in report.get_flat_relatives(upstream=True)}

@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     ELT_DAG_ID,
     EXTRACTED_TABLES,
@@ -53,7 +54,7 @@ from include.shopstream.config import (
     report_previews_dir,
 )
 from include.shopstream.extract import run_key
-from include.shopstream.layer_counts import SOURCE_REVENUE_SQL, dbt_relations
+from include.shopstream.layer_counts import SOURCE_REVENUE_SQL
 from include.shopstream.local_stack import airflow_server
 from include.shopstream.local_stack.dag_runs import AirflowApiError, AirflowClient, RunResult
 from include.shopstream.local_stack.settings import StackSettings
@@ -95,7 +96,7 @@ def warehouse_value(sql: str) -> Any:
 def relations() -> dict[str, str]:
     """Every relation the pipeline writes: RAW tables and every dbt model and snapshot."""
     raw = {f"raw.{t.name}": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}.{t.raw_table}" for t in EXTRACTED_TABLES}
-    return {**raw, **dbt_relations()}
+    return {**raw, **dbt_manifest.relations()}
 
 
 def content_hashes() -> dict[str, str]:
@@ -122,7 +123,7 @@ def source_value(dsn: str, sql: str) -> Any:
 def assert_reconciles(dsn: str) -> None:
     """Every source row reaches staging (live; a deleted one flagged); orders and revenue reach the
     marts, to the cent."""
-    models = dbt_relations()
+    models = dbt_manifest.relations()
     for table in TABLES:
         source = source_value(dsn, f"select count(*) from {SOURCE_SCHEMA}.{table.name}")
         staged = warehouse_value(
@@ -298,7 +299,7 @@ def test_the_report_task_renders_the_previews_from_the_new_marts(full_load, dsn:
 
 
 def payment_method(order_id: int) -> str:
-    orders = dbt_relations()["stg_shopstream__orders"]
+    orders = dbt_manifest.relations()["stg_shopstream__orders"]
     return warehouse_value(f"select payment_method from {orders} where order_id = {order_id}")
 
 
@@ -372,7 +373,7 @@ def test_a_run_without_logical_date_loads_the_missed_days_and_the_late_commit(
 
 
 def test_money_stays_exact(catch_up: dict[str, Any]) -> None:
-    models = dbt_relations()
+    models = dbt_manifest.relations()
     price, discount = snowflake_rows(
         f"select to_varchar(unit_price), to_varchar(discount_amount) from {models['stg_shopstream__order_items']}"
         f" where unit_price = {BIG_PRICE}"
@@ -450,7 +451,7 @@ def test_rows_deleted_in_the_source_leave_the_marts(catch_up: dict[str, Any], re
         deleted.setdefault(table, set()).add(row_id)
     users, orders = sorted(deleted.get("users", ())), sorted(deleted.get("orders", ()))
     assert users and orders and deleted.get("order_items"), f"the simulated days deleted too little: {deleted}"
-    models = dbt_relations()
+    models = dbt_manifest.relations()
     flagged: dict[str, int] = {}
     for table, keys in deleted.items():
         key = next(t.primary_key for t in TABLES if t.name == table)

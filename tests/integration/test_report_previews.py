@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 
 from include.shopstream.report import pbir, previews
+from include.shopstream.report.previews import data
 from tests.report_checks import assert_renders_cleanly
 
 pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def warehouse(embedded_stack):
-    conn = previews.snowflake_connection()
-    missing = previews.missing_marts(conn)
+    conn = data.snowflake_connection()
+    missing = data.missing_marts(conn)
     if missing:
         conn.close()
         reason = f"no marts in the test stack's warehouse ({', '.join(missing)}): run after the pipeline test"
@@ -40,7 +41,7 @@ def rendered(warehouse, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def _sql(conn, sql: str) -> list[tuple]:
-    relations = previews.mart_relations()
+    relations = data.mart_relations()
     cursor = conn.cursor()
     try:
         cursor.execute(sql.format(**relations))

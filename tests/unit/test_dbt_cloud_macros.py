@@ -23,15 +23,16 @@ embedded` the same probe renders the shims' SQL (a transient table, a bare MERGE
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from include.shopstream import dbt_manifest
 from include.shopstream.config import DBT_PROJECT_DIR, dbt_executable
 
 # Root-project macros that may share a name with dbt's: dbt documents overriding this one
@@ -95,7 +96,7 @@ def _sql(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cloud_compile(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, tuple[str, str]], dict[str, Any]]:
+def cloud_compile(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, tuple[str, str]], Mapping[str, Any]]:
     """The probes rendered with the cloud target, as {name: (resolved SQL, adapter's SQL)}, and the manifest.
 
     One `dbt compile --inline` (a full parse, about 20 s): a fresh target folder, so no partial parse
@@ -120,7 +121,7 @@ def cloud_compile(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, t
         name, _, body = block.partition("\n")
         resolved, _, adapter = body.partition("=====")
         probes[name.strip()] = (_sql(resolved), _sql(adapter))
-    manifest = json.loads((scratch / "target" / "manifest.json").read_text())
+    manifest = dbt_manifest.load(scratch / "target" / "manifest.json").data
     return probes, manifest
 
 

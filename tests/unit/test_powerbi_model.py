@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from include.shopstream.config import DBT_MANIFEST_PATH, PROJECT_ROOT
+from include.shopstream import dbt_manifest
+from include.shopstream.config import PROJECT_ROOT
 from include.shopstream.report import consistency, measures, pbir, tmdl
 
 POWERBI = PROJECT_ROOT / "powerbi"
@@ -61,7 +62,7 @@ CONTRACT: dict[str, dict[str, str]] = {
 }
 
 
-def fake_manifest(contract: dict[str, dict[str, str]] = CONTRACT, enforced: bool = True) -> dict:
+def fake_manifest(contract: dict[str, dict[str, str]] = CONTRACT, enforced: bool = True) -> dbt_manifest.Manifest:
     """A dbt manifest holding only the marts, shaped as `dbt parse` writes them."""
     nodes = {}
     for name, columns in contract.items():
@@ -72,7 +73,7 @@ def fake_manifest(contract: dict[str, dict[str, str]] = CONTRACT, enforced: bool
             "config": {"enabled": True, "materialized": "table", "contract": {"enforced": enforced}},
             "columns": {col: {"name": col, "data_type": data_type} for col, data_type in columns.items()},
         }
-    return {"nodes": nodes}
+    return dbt_manifest.Manifest({"nodes": nodes})
 
 
 @pytest.fixture
@@ -90,9 +91,11 @@ def test_project_is_consistent_with_the_marts_contract() -> None:
 
 
 def test_project_is_consistent_with_the_dbt_manifest() -> None:
-    if not DBT_MANIFEST_PATH.is_file():
-        pytest.skip("no dbt manifest: run `make manifest` first")
-    errors = consistency.check()
+    try:
+        manifest = dbt_manifest.load()
+    except dbt_manifest.ManifestMissing as exc:
+        pytest.skip(str(exc))
+    errors = consistency.check(manifest=manifest)
     assert errors == [], "\n".join(errors)
 
 

@@ -129,7 +129,7 @@ def test_date_table_is_marked_and_whole_years() -> None:
 
 
 def synthetic_frames(seed: int = 3) -> dict[str, pd.DataFrame]:
-    """Marts as ``previews.read_marts`` returns them: 95 days over two years, long product, brand and
+    """Marts as ``previews.data.read_marts`` returns them: 95 days over two years, long product, brand and
     customer names (the ones that get cut), an event with both flags."""
     import random
 
@@ -193,9 +193,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def test_previews_name_their_axes_and_count_what_they_say(rendered: tuple[Path, dict]) -> None:
-    from include.shopstream.report import previews
+    from include.shopstream.report.previews.data import page_data
 
-    items, totals = previews.page_data(synthetic_frames())
+    items, totals = page_data(synthetic_frames())
     trend = items["revenue_trend"]
     assert trend.axis == "date" and trend.categories[0] == "2025-12-01"  # dates, not ranks
     assert items["pareto"].categories[0].startswith(("Ergonomic", "Rustic", "Handcrafted", "Incredible"))
@@ -225,7 +225,7 @@ def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_
     """The page's script is no rubber stamp: a card value too wide for its card is reported."""
     import shutil
 
-    from include.shopstream.report import previews
+    from include.shopstream.report.previews.page import chromium_state
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -233,5 +233,21 @@ def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_
     document = (rendered[0] / "index.html").read_text()
     broken = tmp_path / "index.html"
     broken.write_text(document.replace('<div class="card-value">', '<div class="card-value">' + "9" * 40, 1))
-    state, _ = previews.chromium_state(broken, tmp_path / "profile", chromium)
+    state, _ = chromium_state(broken, tmp_path / "profile", chromium)
     assert any(entry.startswith("overview/card_revenue: 9999") for entry in state["overflow"]), state["overflow"]
+
+
+def test_the_page_inlines_its_style_and_script_and_fetches_nothing(rendered: tuple[Path, dict]) -> None:
+    """index.html carries templates/previews.css and previews.js whole, and every visual of every page."""
+    from include.shopstream.report.previews.page import TEMPLATES
+
+    out, content = rendered
+    document = (out / "index.html").read_text()
+    for asset, tag in (("previews.css", "style"), ("previews.js", "script")):
+        text = (TEMPLATES / asset).read_text().strip()
+        assert f"<{tag}>\n{text}\n</{tag}>" in document, f"{asset} is not inlined verbatim"
+    for fetch in ('src="http', "src='http", 'href="http', "<link", "@import", "url(http", "<script src"):
+        assert fetch not in document, f"index.html fetches from the network: {fetch}"
+    for page in content["pages"].values():
+        for visual in page["visuals"]:
+            assert document.count(f'data-visual="{visual}"') == 1, visual

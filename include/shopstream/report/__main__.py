@@ -24,12 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "check":
+        from include.shopstream import dbt_manifest
         from include.shopstream.report import consistency
 
-        if not args.manifest.is_file():
-            print(f"error: no dbt manifest at {args.manifest} (run `make manifest`)", file=sys.stderr)
+        try:
+            manifest = dbt_manifest.load(args.manifest)
+        except (dbt_manifest.ManifestMissing, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 2
-        errors = consistency.check(manifest=consistency.load_manifest(args.manifest))
+        errors = consistency.check(manifest=manifest)
         for error in errors:
             print(error)
         print(f"Power BI project vs dbt marts: {len(errors)} problem(s)" if errors

@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from include.shopstream.config import DBT_MANIFEST_PATH, PROJECT_ROOT
+from include.shopstream import dbt_manifest
+from include.shopstream.config import PROJECT_ROOT
 from include.shopstream.report import pbir, tmdl
 
 POWERBI_DIR = PROJECT_ROOT / "powerbi"
@@ -67,31 +68,20 @@ class Mart:
         return f"{self.schema}.{self.alias}".upper()
 
 
-def marts_from_manifest(manifest: dict) -> dict[str, Mart]:
+def marts_from_manifest(manifest: dbt_manifest.Manifest) -> dict[str, Mart]:
     """The models of the marts folder, keyed by their relation name in upper case (``FCT_ORDERS``)."""
     marts: dict[str, Mart] = {}
-    for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type") != "model":
-            continue
-        path = node.get("path") or ""
-        fqn = node.get("fqn") or []
-        if not (path.startswith(f"{MARTS_FOLDER}/") or (len(fqn) > 2 and fqn[1] == MARTS_FOLDER)):
-            continue
-        config = node.get("config", {})
+    for node in manifest.models_in_folder(MARTS_FOLDER):
         alias = (node.get("alias") or node["name"]).upper()
         marts[alias] = Mart(
             name=node["name"],
             schema=(node.get("schema") or "").upper(),
             alias=alias,
-            file=node.get("original_file_path") or path,
-            contract_enforced=bool(config.get("contract", {}).get("enforced")),
+            file=node.get("original_file_path") or node.get("path") or "",
+            contract_enforced=bool(node.get("config", {}).get("contract", {}).get("enforced")),
             columns={name.upper(): col.get("data_type") for name, col in node.get("columns", {}).items()},
         )
     return marts
-
-
-def load_manifest(path: Path = DBT_MANIFEST_PATH) -> dict:
-    return json.loads(path.read_text())
 
 
 # --- Types -------------------------------------------------------------------------------------------
@@ -331,9 +321,12 @@ def check_credentials(files: Iterable[Path]) -> list[str]:
     return errors
 
 
-def check(pbip: Path = PBIP_PATH, manifest: dict | None = None) -> list[str]:
-    """Every inconsistency between the Power BI project, itself and the dbt marts; empty when consistent."""
-    manifest = load_manifest() if manifest is None else manifest
+def check(pbip: Path = PBIP_PATH, manifest: dbt_manifest.Manifest | None = None) -> list[str]:
+    """Every inconsistency between the Power BI project, itself and the dbt marts; empty when consistent.
+
+    ``manifest`` defaults to the project's (dbt_manifest.load: ManifestMissing when it is not built).
+    """
+    manifest = dbt_manifest.load() if manifest is None else manifest
     marts = marts_from_manifest(manifest)
     report_folder, model_folder, errors = project_folders(pbip)
     if model_folder is None:
