@@ -18,12 +18,10 @@ import pendulum
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import POSTGRES_CONN_ID
-
-SIMULATION_SEED = 42
+from include.shopstream.config import GENERATOR_SEED, POSTGRES_CONN_ID, SIMULATOR_DAG_ID
 
 with DAG(
-    dag_id="shopstream_source_simulator",
+    dag_id=SIMULATOR_DAG_ID,
     description="Demo only: simulate the next day of shop activity in the OLTP source (keep paused in prod)",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -48,7 +46,7 @@ with DAG(
         conn = PostgresHook.get_connection(POSTGRES_CONN_ID)
         conninfo = airflow_conn_to_conninfo(conn.get_uri())
         day = data_interval_start.in_timezone("UTC").date()
-        report = simulate_next_day(conninfo, seed=SIMULATION_SEED, day=day, skip_if_present=True)
+        report = simulate_next_day(conninfo, seed=GENERATOR_SEED, day=day, skip_if_present=True)
         print(report.format())
         return {
             "day": day.isoformat(),

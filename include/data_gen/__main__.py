@@ -28,6 +28,7 @@ from include.data_gen.dsn import AIRFLOW_CONN_ENV, DSN_ENV, DsnError, resolve_co
 from include.data_gen.generator import DEFAULT_BATCH_SIZE, DEFAULT_DIRTY_RATE, GeneratorOptions, OltpGenerator
 from include.data_gen.loader import LoadError, load
 from include.data_gen.next_day import simulate_next_day
+from include.shopstream.config import GENERATED_HISTORY_DAYS, GENERATED_ORDERS, GENERATOR_SEED
 
 
 def positive_int(text: str) -> int:
@@ -73,16 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders",
         type=positive_int,
         default=None,
-        help="orders to generate (history: default 2000; --next-day: default the recent daily average)",
+        help=f"orders to generate (history: default {GENERATED_ORDERS}; --next-day: default the recent daily average)",
     )
-    parser.add_argument("--days", type=positive_int, default=30, help="days of history (default 30)")
+    parser.add_argument(
+        "--days",
+        type=positive_int,
+        default=GENERATED_HISTORY_DAYS,
+        help=f"days of history (default {GENERATED_HISTORY_DAYS})",
+    )
     parser.add_argument(
         "--end-date",
         type=iso_date,
         default=None,
         help="end of the history window, exclusive, UTC (default: today UTC)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--seed", type=int, default=GENERATOR_SEED, help=f"random seed (default {GENERATOR_SEED})")
     parser.add_argument(
         "--dirty-rate",
         type=dirty_rate,
@@ -113,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 def options_from_args(args: argparse.Namespace) -> GeneratorOptions:
     end = args.end_date or datetime.now(UTC).date()
     return GeneratorOptions(
-        orders=args.orders or 2000, days=args.days, end_date=end, seed=args.seed, dirty_rate=args.dirty_rate
+        orders=args.orders or GENERATED_ORDERS, days=args.days, end_date=end, seed=args.seed, dirty_rate=args.dirty_rate
     )
 
 

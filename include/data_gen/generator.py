@@ -59,7 +59,13 @@ from typing import Any
 from faker import Faker
 
 from include.data_gen.encoding import RowCodec, ts_from_datetime
-from include.shopstream.config import TABLES, TABLES_BY_NAME
+from include.shopstream.config import (
+    GENERATED_HISTORY_DAYS,
+    GENERATED_ORDERS,
+    GENERATOR_SEED,
+    TABLES,
+    TABLES_BY_NAME,
+)
 
 Row = tuple[Any, ...]
 
@@ -620,10 +626,10 @@ class GeneratorOptions:
     is the probability that each eligible row carries each dirty-data kind (see the module docstring).
     """
 
-    orders: int = 2000
-    days: int = 30
+    orders: int = GENERATED_ORDERS
+    days: int = GENERATED_HISTORY_DAYS
     end_date: date = field(default_factory=lambda: datetime.now(UTC).date())
-    seed: int = 42
+    seed: int = GENERATOR_SEED
     dirty_rate: float = 0.0
 
     def __post_init__(self) -> None:

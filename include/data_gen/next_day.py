@@ -68,7 +68,7 @@ from include.data_gen.generator import (
     session_id,
 )
 from include.data_gen.loader import LoadError, RowSink, apply_ddl, connect, copy_statement, reset_identity
-from include.shopstream.config import DELETED_ROWS, SOURCE_SCHEMA, TABLES
+from include.shopstream.config import DELETED_ROWS, GENERATOR_SEED, SOURCE_SCHEMA, TABLES
 
 NEW_USERS_PER_ORDER = 0.2
 CRM_PER_ORDER = 0.1
@@ -139,7 +139,7 @@ def latest_day(conn: psycopg.Connection) -> date | None:
 def simulate_next_day(
     conninfo: str,
     *,
-    seed: int = 42,
+    seed: int = GENERATOR_SEED,
     day: date | None = None,
     orders: int | None = None,
     dirty_rate: float = 0.0,

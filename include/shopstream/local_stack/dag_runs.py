@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from include.shopstream.local_stack.airflow_server import ui_port
+from include.shopstream.local_stack.settings import StackSettings
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 READ_ATTEMPTS = 3
@@ -69,7 +69,7 @@ class AirflowClient:
     """
 
     def __init__(self, port: int | None = None, timeout_s: float = 30.0) -> None:
-        self.base = f"http://127.0.0.1:{port or ui_port()}"
+        self.base = f"http://127.0.0.1:{port or StackSettings.from_env().airflow_port}"
         self.timeout_s = timeout_s
         self._token: str | None = None
 
