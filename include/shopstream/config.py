@@ -387,7 +387,9 @@ def dbt_docs_projects_setting(docs_dir: str | None = None) -> str:
 
 
 # --- Warehouse (Snowflake) -------------------------------------------------------------------------
-SNOWFLAKE_DATABASE = os.environ.get("SHOPSTREAM_SNOWFLAKE_DATABASE", "SHOPSTREAM")
+# The database: SHOPSTREAM unless the environment says (the dbt tests build in one of their own).
+DEFAULT_SNOWFLAKE_DATABASE = "SHOPSTREAM"
+SNOWFLAKE_DATABASE = os.environ.get("SHOPSTREAM_SNOWFLAKE_DATABASE", DEFAULT_SNOWFLAKE_DATABASE)
 RAW_SCHEMA = "RAW"
 RAW_STAGE = f"{RAW_SCHEMA}.SHOPSTREAM_S3"
 RAW_FILE_FORMAT = f"{RAW_SCHEMA}.PARQUET_FORMAT"

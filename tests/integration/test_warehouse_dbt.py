@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 
 from include.shopstream.config import DBT_PROJECT_DIR, EMBEDDED_DBT_TARGET, RAW_SCHEMA, SQL_DIR, dbt_executable
+from include.shopstream.local_stack.environment import SNOWFLAKE_ACCOUNT
 from include.shopstream.local_stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
@@ -478,7 +479,7 @@ def connect(database: str | None = None):
 
     settings = StackSettings.from_env()
     return snowflake.connector.connect(
-        account="shopstream-local",
+        account=SNOWFLAKE_ACCOUNT,
         user="dbt_test",
         password="dbt_test",
         host=settings.host,

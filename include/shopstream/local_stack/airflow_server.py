@@ -25,12 +25,12 @@ from include.shopstream.local_stack.settings import AIRFLOW_PORT_ENV, StackSetti
 START_TIMEOUT_S = 180.0
 
 
-def _healthy(port: int) -> bool:
+def _healthy(host: str, port: int) -> bool:
     """The API server answers and reports a healthy scheduler, triggerer and DAG processor."""
-    if not port_accepts("127.0.0.1", port):
+    if not port_accepts(host, port):
         return False
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection(host, port, timeout=2)
         conn.request("GET", "/api/v2/monitor/health")
         response = conn.getresponse()
         body = response.read().decode()
@@ -40,18 +40,18 @@ def _healthy(port: int) -> bool:
 
 
 def server(settings: StackSettings) -> ServerProcess:
-    port = settings.airflow_port
+    host, port = settings.host, settings.airflow_port
     return ServerProcess(
         name="airflow",
         command=[str(Path(sys.executable).parent / "airflow"), "standalone"],
-        host="127.0.0.1",
+        host=host,
         port=port,
         port_env=AIRFLOW_PORT_ENV,
         run_dir=settings.stack_dir / "run",
-        is_ready=lambda: _healthy(port),
+        is_ready=lambda: _healthy(host, port),
         env={
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__HOST": host,
             # Links in logs and the UI's own redirects use this address.
             "AIRFLOW__API__BASE_URL": settings.airflow_url(),
             # The task and trigger log servers next to it, so the tests' Airflow and the user's coexist.

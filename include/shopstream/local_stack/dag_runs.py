@@ -69,7 +69,8 @@ class AirflowClient:
     """
 
     def __init__(self, port: int | None = None, timeout_s: float = 30.0) -> None:
-        self.base = f"http://127.0.0.1:{port or StackSettings.from_env().airflow_port}"
+        settings = StackSettings.from_env()
+        self.base = f"http://{settings.host}:{port or settings.airflow_port}"
         self.timeout_s = timeout_s
         self._token: str | None = None
 

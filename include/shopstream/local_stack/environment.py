@@ -146,7 +146,7 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             SOURCE_DSN_ENV: (
                 f"host={settings.host} port={settings.postgres_port} user={PG_USER} dbname={SOURCE_DATABASE}"
             ),
-            "NO_PROXY": "127.0.0.1,localhost",
+            "NO_PROXY": f"{settings.host},localhost",
             # `airflow standalone` starts its components as `airflow ...` found on PATH. (The stack's
             # plumbing: the caller's PATH, extended, not a setting; settings.py reads the settings.)
             "PATH": f"{settings.venvs_dir / 'airflow' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",

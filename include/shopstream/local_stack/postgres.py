@@ -127,7 +127,7 @@ def init_cluster(settings: StackSettings) -> None:
     if result.returncode != 0:
         raise StackError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
     with (data / "postgresql.conf").open("a") as conf:
-        conf.write("\ntimezone = 'UTC'\nlisten_addresses = '127.0.0.1'\n")
+        conf.write(f"\ntimezone = 'UTC'\nlisten_addresses = '{settings.host}'\n")
 
 
 def _accepts_queries(settings: StackSettings) -> bool:

@@ -4,9 +4,9 @@ Every setting of the embedded servers and of the stack's Airflow is a field of :
 read once by :meth:`StackSettings.from_env` with its default stated here (the pipeline's own settings
 are read by include/shopstream/config.py). Variables, all optional:
 
-- ``SHOPSTREAM_PG_PORT`` (55432), ``SHOPSTREAM_S3_PORT`` (55500), ``SHOPSTREAM_SNOWFLAKE_PORT`` (55443),
-  ``SHOPSTREAM_AIRFLOW_PORT`` (8080; Airflow's log servers take the two ports after it): TCP ports on
-  127.0.0.1;
+- ``SHOPSTREAM_PG_PORT``, ``SHOPSTREAM_S3_PORT``, ``SHOPSTREAM_SNOWFLAKE_PORT``,
+  ``SHOPSTREAM_AIRFLOW_PORT`` (Airflow's log servers take the two ports after it): TCP ports on the
+  loopback address, each defaulting to its value in ``DEFAULT_PORTS``;
 - ``SHOPSTREAM_STACK_DIR`` (``.local/stack``), ``SHOPSTREAM_VENVS_DIR`` (``.local/venvs``): folders;
 - ``SHOPSTREAM_PG_BIN``: the folder of PostgreSQL's ``initdb`` and ``postgres``, when it is not found
   on its own (include/shopstream/local_stack/postgres.py).
@@ -20,15 +20,17 @@ from pathlib import Path
 
 from include.shopstream.config import PROJECT_ROOT
 
-# The variables of the ports: the stack's environment passes them on to the processes it starts.
+# The variables of the ports (the stack's environment passes them on to the processes it starts),
+# and each port's default.
 PG_PORT_ENV = "SHOPSTREAM_PG_PORT"
 S3_PORT_ENV = "SHOPSTREAM_S3_PORT"
 SNOWFLAKE_PORT_ENV = "SHOPSTREAM_SNOWFLAKE_PORT"
 AIRFLOW_PORT_ENV = "SHOPSTREAM_AIRFLOW_PORT"
+DEFAULT_PORTS = {PG_PORT_ENV: 55432, S3_PORT_ENV: 55500, SNOWFLAKE_PORT_ENV: 55443, AIRFLOW_PORT_ENV: 8080}
 
 
-def _port(var: str, default: int) -> int:
-    value = os.environ.get(var, str(default))
+def _port(var: str) -> int:
+    value = os.environ.get(var, str(DEFAULT_PORTS[var]))
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ValueError(f"{var}={value!r} is not a TCP port: set it to a number between 1 and 65535.")
     return int(value)
@@ -66,10 +68,10 @@ class StackSettings:
             stack_dir=_folder("SHOPSTREAM_STACK_DIR", PROJECT_ROOT / ".local" / "stack"),
             venvs_dir=_folder("SHOPSTREAM_VENVS_DIR", PROJECT_ROOT / ".local" / "venvs"),
             host="127.0.0.1",
-            postgres_port=_port(PG_PORT_ENV, 55432),
-            s3_port=_port(S3_PORT_ENV, 55500),
-            snowflake_port=_port(SNOWFLAKE_PORT_ENV, 55443),
-            airflow_port=_port(AIRFLOW_PORT_ENV, 8080),
+            postgres_port=_port(PG_PORT_ENV),
+            s3_port=_port(S3_PORT_ENV),
+            snowflake_port=_port(SNOWFLAKE_PORT_ENV),
+            airflow_port=_port(AIRFLOW_PORT_ENV),
             pg_bin=Path(pg_bin) if pg_bin else None,
         )
 
