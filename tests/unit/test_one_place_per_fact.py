@@ -5,6 +5,7 @@
   ``os.environ`` pass it on to a child process or write a setting, and are listed below with why.
 - The embedded dbt target's name is spelled, quoted, only in config.py, the dbt project's switch of
   macro paths, the emulator's shims and the profile.
+- Every variable the two readers read is documented in .env.example.
 - dbt cannot import Python: profiles.yml states the database, role, warehouse, schema, threads and
   the emulator's port again. Each must equal config.py's or StackSettings' value.
 """
@@ -76,6 +77,14 @@ def test_the_environment_is_read_in_config_and_stack_settings_only() -> None:
         f"os.environ outside config.py and local_stack/settings.py: {others} (expected {PLUMBING}). "
         "Read a setting in config.py (the pipeline's) or StackSettings (the stack's) and import it."
     )
+
+
+def test_every_variable_read_is_documented() -> None:
+    names = {name for reader in READERS
+             for name in re.findall(r"""["'](SHOPSTREAM_[A-Z0-9_]+)["']""", (PROJECT_ROOT / reader).read_text())}
+    documented = set(re.findall(r"SHOPSTREAM_[A-Z0-9_]+[A-Z0-9]", (PROJECT_ROOT / ".env.example").read_text()))
+    assert len(names) > 10, names
+    assert names <= documented, f"read but not documented in .env.example: {sorted(names - documented)}"
 
 
 def test_the_embedded_target_is_named_in_its_places_only() -> None:
