@@ -13,13 +13,12 @@ for `make ui`; `make down` stops it.
 from __future__ import annotations
 
 import argparse
-import http.client
 import signal
 import sys
 from pathlib import Path
 
 from include.shopstream.config import ELT_DAG_ID
-from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
+from include.shopstream.local_stack.process import ServerProcess, StackError, http_get
 from include.shopstream.local_stack.settings import AIRFLOW_PORT_ENV, StackSettings
 
 START_TIMEOUT_S = 180.0
@@ -27,16 +26,8 @@ START_TIMEOUT_S = 180.0
 
 def _healthy(host: str, port: int) -> bool:
     """The API server answers and reports a healthy scheduler, triggerer and DAG processor."""
-    if not port_accepts(host, port):
-        return False
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", "/api/v2/monitor/health")
-        response = conn.getresponse()
-        body = response.read().decode()
-    except OSError:
-        return False
-    return response.status == 200 and body.count('"healthy"') >= 3
+    answer = http_get(host, port, "/api/v2/monitor/health")
+    return answer is not None and answer[0] == 200 and answer[1].count('"healthy"') >= 3
 
 
 def server(settings: StackSettings) -> ServerProcess:

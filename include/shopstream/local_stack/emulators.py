@@ -16,7 +16,7 @@ from include.shopstream.config import (
     S3_RAW_PREFIX,
     SNOWFLAKE_DATABASE,
 )
-from include.shopstream.local_stack.process import ServerProcess, port_accepts
+from include.shopstream.local_stack.process import ServerProcess, http_get, port_accepts
 from include.shopstream.local_stack.settings import S3_PORT_ENV, SNOWFLAKE_PORT_ENV, StackSettings
 
 # moto accepts any key pair; these name the local stack in logs, they protect nothing.
@@ -102,14 +102,9 @@ def create_bucket(settings: StackSettings) -> None:
 
 
 def _http_ok(host: str, port: int) -> bool:
-    if not port_accepts(host, port):
-        return False
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", "/")
-        return conn.getresponse().status < 500
-    except OSError:
-        return False
+    """The server answers ``GET /`` without a server error."""
+    answer = http_get(host, port)
+    return answer is not None and answer[0] < 500
 
 
 def _https_answers(settings: StackSettings) -> bool:
