@@ -18,17 +18,25 @@ import pendulum
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import GENERATOR_SEED, POSTGRES_CONN_ID, SIMULATOR_DAG_ID
+from include.shopstream.config import (
+    DAG_OWNER,
+    DAG_START_DATE,
+    DAILY_CRON,
+    GENERATOR_SEED,
+    POSTGRES_CONN_ID,
+    SCHEDULE_TIMEZONE,
+    SIMULATOR_DAG_ID,
+)
 
 with DAG(
     dag_id=SIMULATOR_DAG_ID,
     description="Demo only: simulate the next day of shop activity in the OLTP source (keep paused in prod)",
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=CronDataIntervalTimetable(DAILY_CRON, timezone=SCHEDULE_TIMEZONE),
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=True,
-    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"owner": DAG_OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     tags=["shopstream", "source", "simulator"],
     doc_md=__doc__,
 ) as dag:

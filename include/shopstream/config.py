@@ -13,12 +13,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# --- DAG ids ----------------------------------------------------------------------------------------
+# --- DAGs -------------------------------------------------------------------------------------------
 ELT_DAG_ID = "shopstream_elt"
 SIMULATOR_DAG_ID = "shopstream_source_simulator"
+# Both run once a day, each run's data interval one UTC day [00:00, 24:00), from this date on; the
+# simulator's run of a day comes before the ELT's run of that day.
+DAILY_CRON = "0 0 * * *"
+SCHEDULE_TIMEZONE = "UTC"
+DAG_START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+DAG_OWNER = "data-platform"
 
 # --- Airflow connection ids (the DAG knows connections by id only) -------------------------------
 POSTGRES_CONN_ID = "postgres_shopstream"

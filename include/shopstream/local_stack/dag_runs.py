@@ -177,7 +177,8 @@ class AirflowClient:
         self, dag_id: str, run_id: str, *, timeout_s: float = 1800.0, poll_s: float = 2.0,
         on_task: Callable[[TaskResult], None] | None = None,
     ) -> RunResult:
-        """Poll the run until it ends; ``on_task`` is called once per task instance as it finishes."""
+        """Poll the run until it ends (or ``timeout_s``, 30 minutes unless the caller says: `make run` and
+        `make bench` take it); ``on_task`` is called once per task instance as it finishes."""
         deadline = time.monotonic() + timeout_s
         reported: dict[str, tuple[str | None, int]] = {}
         while True:

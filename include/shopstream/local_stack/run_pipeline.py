@@ -48,7 +48,6 @@ from include.shopstream.notify import failures_file
 # The hooks used for the summary log every statement at INFO: noise here, right in task logs. (A setting
 # of this process's Airflow, written before Airflow is imported: plumbing, not a setting it reads.)
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-RUN_TIMEOUT_S = 1800.0
 
 
 def source_is_empty() -> bool:
@@ -88,7 +87,7 @@ def run_day(client: AirflowClient, ds: date) -> RunResult:
     # Queued ahead of the scheduler's own run of the latest day (the scheduler starts queued runs in
     # `run_after` order), which then finds nothing new.
     client.trigger(ELT_DAG_ID, day=ds, run_id=run_id, run_after=datetime(ds.year, ds.month, ds.day, tzinfo=UTC))
-    result = client.follow(ELT_DAG_ID, run_id, timeout_s=RUN_TIMEOUT_S, on_task=print_task)
+    result = client.follow(ELT_DAG_ID, run_id, on_task=print_task)
     print(f"Run {run_id}: {result.state} in {result.duration_s or 0:.0f} s", flush=True)
     return result
 
