@@ -394,8 +394,9 @@ def dbt_docs_projects_setting(docs_dir: str | None = None) -> str:
 
 # --- Warehouse (Snowflake) -------------------------------------------------------------------------
 # The database: SHOPSTREAM unless the environment says (the dbt tests build in one of their own).
+SNOWFLAKE_DATABASE_ENV = "SHOPSTREAM_SNOWFLAKE_DATABASE"
 DEFAULT_SNOWFLAKE_DATABASE = "SHOPSTREAM"
-SNOWFLAKE_DATABASE = os.environ.get("SHOPSTREAM_SNOWFLAKE_DATABASE", DEFAULT_SNOWFLAKE_DATABASE)
+SNOWFLAKE_DATABASE = os.environ.get(SNOWFLAKE_DATABASE_ENV, DEFAULT_SNOWFLAKE_DATABASE)
 RAW_SCHEMA = "RAW"
 RAW_STAGE = f"{RAW_SCHEMA}.SHOPSTREAM_S3"
 RAW_FILE_FORMAT = f"{RAW_SCHEMA}.PARQUET_FORMAT"
@@ -423,9 +424,12 @@ def output_dir() -> Path:
     return Path(os.environ.get("SHOPSTREAM_OUTPUT_DIR", str(PROJECT_ROOT / "output")))
 
 
+REPORT_DIR_ENV = "SHOPSTREAM_REPORT_DIR"
+
+
 def report_previews_dir() -> Path:
     """Where the embedded stack's report step writes the page previews (PNG, index.html, totals.json)."""
-    return Path(os.environ.get("SHOPSTREAM_REPORT_DIR", str(output_dir() / "report")))
+    return Path(os.environ.get(REPORT_DIR_ENV, str(output_dir() / "report")))
 
 
 def airflow_home() -> Path:

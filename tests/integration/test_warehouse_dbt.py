@@ -36,7 +36,14 @@ from typing import Any
 
 import pytest
 
-from include.shopstream.config import DBT_PROJECT_DIR, EMBEDDED_DBT_TARGET, RAW_SCHEMA, SQL_DIR, dbt_executable
+from include.shopstream.config import (
+    DBT_PROJECT_DIR,
+    EMBEDDED_DBT_TARGET,
+    RAW_SCHEMA,
+    SNOWFLAKE_DATABASE_ENV,
+    SQL_DIR,
+    dbt_executable,
+)
 from include.shopstream.local_stack.environment import SNOWFLAKE_ACCOUNT
 from include.shopstream.local_stack.settings import StackSettings
 
@@ -537,7 +544,7 @@ def query(sql: str) -> list[tuple]:
 
 def dbt(*args: str, target_path: Path) -> dict:
     """Run dbt on the isolated database; return its run_results.json."""
-    env = {**os.environ, "SHOPSTREAM_SNOWFLAKE_DATABASE": DATABASE, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    env = {**os.environ, SNOWFLAKE_DATABASE_ENV: DATABASE, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     result = subprocess.run(
         [
             dbt_executable(),

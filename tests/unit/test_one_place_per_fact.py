@@ -29,6 +29,7 @@ from include.shopstream.config import (
     EMBEDDED_DBT_TARGET,
     INCLUDE_DIR,
     PROJECT_ROOT,
+    SNOWFLAKE_DATABASE_ENV,
     TRANSFORMER_SESSION,
     dbt_threads,
 )
@@ -122,7 +123,7 @@ def test_the_profile_agrees_with_config_and_the_stack(monkeypatch: pytest.Monkey
 
     assert _env_default(embedded["port"]) == (SNOWFLAKE_PORT_ENV, str(DEFAULT_PORTS[SNOWFLAKE_PORT_ENV]))
     for target in (embedded, cloud):
-        assert _env_default(target["database"]) == ("SHOPSTREAM_SNOWFLAKE_DATABASE", DEFAULT_SNOWFLAKE_DATABASE)
+        assert _env_default(target["database"]) == (SNOWFLAKE_DATABASE_ENV, DEFAULT_SNOWFLAKE_DATABASE)
         assert target["schema"] == DBT_TARGET_SCHEMA
     # dbt's role and warehouse: the embedded profile's, and the cloud's defaults.
     assert {"role": embedded["role"], "warehouse": embedded["warehouse"]} == TRANSFORMER_SESSION

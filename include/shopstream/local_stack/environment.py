@@ -37,6 +37,7 @@ from include.shopstream.local_stack.settings import (
     PG_PORT_ENV,
     S3_PORT_ENV,
     SNOWFLAKE_PORT_ENV,
+    STACK_DIR_ENV,
     StackSettings,
 )
 
@@ -136,7 +137,7 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             "PYTHONPATH": str(PROJECT_ROOT),
             DBT_EXECUTABLE_ENV: str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
             DBT_TARGET_ENV: EMBEDDED_DBT_TARGET,
-            "SHOPSTREAM_STACK_DIR": str(settings.stack_dir),
+            STACK_DIR_ENV: str(settings.stack_dir),
             PG_PORT_ENV: str(settings.postgres_port),
             S3_PORT_ENV: str(settings.s3_port),
             SNOWFLAKE_PORT_ENV: str(settings.snowflake_port),

@@ -27,6 +27,8 @@ S3_PORT_ENV = "SHOPSTREAM_S3_PORT"
 SNOWFLAKE_PORT_ENV = "SHOPSTREAM_SNOWFLAKE_PORT"
 AIRFLOW_PORT_ENV = "SHOPSTREAM_AIRFLOW_PORT"
 DEFAULT_PORTS = {PG_PORT_ENV: 55432, S3_PORT_ENV: 55500, SNOWFLAKE_PORT_ENV: 55443, AIRFLOW_PORT_ENV: 8080}
+# The stack's folder (its servers' data, logs, the Airflow home): the tests point it at their own.
+STACK_DIR_ENV = "SHOPSTREAM_STACK_DIR"
 
 
 def _port(var: str) -> int:
@@ -65,7 +67,7 @@ class StackSettings:
         """The settings of the environment; a port that is not a TCP port raises ValueError."""
         pg_bin = os.environ.get("SHOPSTREAM_PG_BIN", "").strip()
         return cls(
-            stack_dir=_folder("SHOPSTREAM_STACK_DIR", PROJECT_ROOT / ".local" / "stack"),
+            stack_dir=_folder(STACK_DIR_ENV, PROJECT_ROOT / ".local" / "stack"),
             venvs_dir=_folder("SHOPSTREAM_VENVS_DIR", PROJECT_ROOT / ".local" / "venvs"),
             host="127.0.0.1",
             postgres_port=_port(PG_PORT_ENV),
