@@ -43,7 +43,6 @@ DBT_PROJECT_DIR = INCLUDE_DIR / "dbt" / "shopstream"
 DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-
 def dag_file(dag_id: str) -> Path:
     """The file that defines the DAG ``dag_id``: each DAG lives in ``dags/<dag id>.py``."""
     return DAGS_DIR / f"{dag_id}.py"
