@@ -48,7 +48,8 @@ class StackSettings:
 
     ``stack_dir`` holds the servers' data, logs, pid files, generated credentials and the Airflow
     home: one git-ignored folder per stack, so the tests run their own stack beside the user's.
-    ``pg_bin`` is None unless the environment names PostgreSQL's binaries.
+    ``pg_bin`` is None unless the environment names PostgreSQL's binaries. docker-compose.override.yml
+    builds one for its containers' servers (no Airflow port of its own: the field's default).
     """
 
     stack_dir: Path
@@ -57,7 +58,7 @@ class StackSettings:
     postgres_port: int
     s3_port: int
     snowflake_port: int
-    airflow_port: int
+    airflow_port: int = DEFAULT_PORTS[AIRFLOW_PORT_ENV]
     pg_bin: Path | None = None
     # The region the S3 server and its clients agree on (moto accepts any; boto3 needs one).
     s3_region: str = "us-east-1"
