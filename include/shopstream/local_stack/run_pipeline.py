@@ -151,10 +151,14 @@ def _fmt(value: int | None) -> str:
 def main() -> int:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="the day to load, YYYY-MM-DD")
-    parser.add_argument("--orders", type=int, default=GENERATED_ORDERS, help="orders to generate into an empty source")
-    parser.add_argument("--history-days", type=int, default=GENERATED_HISTORY_DAYS, help="days of history to generate")
-    parser.add_argument("--days", type=int, default=1, help="consecutive days to run, ending with --ds")
+    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday,
+                        help="the day to load, YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument("--orders", type=int, default=GENERATED_ORDERS,
+                        help="orders to generate into an empty source (default: %(default)s)")
+    parser.add_argument("--history-days", type=int, default=GENERATED_HISTORY_DAYS,
+                        help="days of history to generate (default: %(default)s)")
+    parser.add_argument("--days", type=int, default=1,
+                        help="consecutive days to run, ending with --ds (default: %(default)s)")
     args = parser.parse_args()
     if args.days < 1 or args.history_days < 1 or args.orders < 1:
         parser.error("--days, --history-days and --orders must be positive")
