@@ -2,7 +2,7 @@
 #   make run    install, start the embedded stack and Airflow's scheduler, generate the source,
 #               trigger one DAG run through the REST API and follow it, show the rows
 #   make test   every test (unit, DAG integrity, dbt, end to end through the scheduler)
-#   make ui     the Airflow UI on the embedded stack (http://localhost:8080), started if needed
+#   make ui     the Airflow UI on the embedded stack (started if needed): prints its address
 #   make bench  DAG parse time; one day through the scheduler against a plain dbt build
 #   make report rapport.pdf (French) from the figures of make run and make bench
 #   make down   stop everything the project started
@@ -26,9 +26,11 @@ DBT_DIR := include/dbt/shopstream
 MANIFEST := $(DBT_DIR)/target/manifest.json
 STACK := PYTHONPATH=$(CURDIR) $(AIRFLOW_PY) -m include.shopstream.local_stack
 IN_STACK := $(STACK) exec --
+# `make run DS=2026-11-20 DAYS=3 ORDERS=20000`: each is passed on only when set; the run driver
+# (include/shopstream/local_stack/run_pipeline.py) and include/shopstream/config.py hold the defaults.
 DS ?=
-DAYS ?= 1
-ORDERS ?= 2000
+DAYS ?=
+ORDERS ?=
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
@@ -87,9 +89,10 @@ lock: | $(UV)
 manifest: $(MANIFEST)
 $(MANIFEST): $(VENVS)/dbt/$(INSTALLED) $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -path $(DBT_DIR)/target-build -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.md' \) -print)
 	@# Built aside, then moved in: a running DAG processor never reads a half-written manifest.
-	cd $(DBT_DIR) && $(DBT) parse --quiet --profiles-dir . --target embedded --target-path target-build
+	@# No --target: the profile's default target (profiles.yml), the embedded stack's.
+	cd $(DBT_DIR) && $(DBT) parse --quiet --profiles-dir . --target-path target-build
 	@# The docs site Cosmos serves in the Airflow UI; the catalog needs a warehouse, so it starts empty.
-	cd $(DBT_DIR) && $(DBT) docs generate --quiet --no-compile --empty-catalog --profiles-dir . --target embedded --target-path target-build
+	cd $(DBT_DIR) && $(DBT) docs generate --quiet --no-compile --empty-catalog --profiles-dir . --target-path target-build
 	mkdir -p $(DBT_DIR)/target
 	cd $(DBT_DIR)/target-build && for f in index.html catalog.json manifest.json; do cp $$f ../target/.$$f.tmp && mv ../target/.$$f.tmp ../target/$$f; done
 	touch $@
@@ -104,7 +107,8 @@ up: install
 	$(STACK) start
 
 run: up manifest
-	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline $(if $(DS),--ds $(DS)) --days $(DAYS) --orders $(ORDERS)
+	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline \
+		$(if $(DS),--ds $(DS)) $(if $(DAYS),--days $(DAYS)) $(if $(ORDERS),--orders $(ORDERS))
 
 # Two pytest processes side by side: the embedded stack's tests (one stack and one sequence of runs,
 # in order) and every other test (unit, DAG integrity, the image rehearsal), whose report follows.

@@ -15,13 +15,14 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import airflow  # noqa: F401 - imported before the clock starts, and before Cosmos
 from airflow.dag_processing.dagbag import DagBag
 
+from include.shopstream.config import ELT_DAG_ID, dag_file
+
 GOAL_S = 0.5
-DAG_FILE = Path(__file__).resolve().parents[1] / "dags" / "shopstream_elt.py"
+DAG_FILE = dag_file(ELT_DAG_ID)
 
 
 def main() -> int:
@@ -39,7 +40,7 @@ def main() -> int:
         if bag.import_errors:
             print(f"import errors: {bag.import_errors}", file=sys.stderr)
             return 1
-        tasks = len(bag.dags["shopstream_elt"].tasks)
+        tasks = len(bag.dags[ELT_DAG_ID].tasks)
     measured = timings[1:]
     from include.shopstream.local_stack import figures
 

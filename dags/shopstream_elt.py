@@ -14,11 +14,17 @@ Wiring only: every name comes from include/shopstream/config.py, every connectio
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, Param, TaskGroup, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import ELT_DAG_ID, EXTRACTED_TABLES, warehouse_builds_dbt_docs
+from include.shopstream.config import (
+    DAG_START_DATE,
+    DAILY_CRON,
+    ELT_DAG_ID,
+    EXTRACTED_TABLES,
+    SCHEDULE_TIMEZONE,
+    warehouse_builds_dbt_docs,
+)
 from include.shopstream.extract import check_run_conf, extract_task, plan_extraction
 from include.shopstream.load import load_group, setup_warehouse_task
 from include.shopstream.notify import failure_notifier
@@ -29,8 +35,8 @@ with DAG(
     dag_id=ELT_DAG_ID,
     description="PostgreSQL -> S3 -> Snowflake -> dbt, one day at a time",
     # A data interval of one day (Airflow 3's "@daily" would give a zero-length interval).
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=CronDataIntervalTimetable(DAILY_CRON, timezone=SCHEDULE_TIMEZONE),
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=DAG_RUN_TIMEOUT,

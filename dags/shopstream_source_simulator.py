@@ -18,19 +18,25 @@ import pendulum
 from airflow.sdk import DAG, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from include.shopstream.config import POSTGRES_CONN_ID
-
-SIMULATION_SEED = 42
+from include.shopstream.config import (
+    DAG_OWNER,
+    DAG_START_DATE,
+    DAILY_CRON,
+    GENERATOR_SEED,
+    POSTGRES_CONN_ID,
+    SCHEDULE_TIMEZONE,
+    SIMULATOR_DAG_ID,
+)
 
 with DAG(
-    dag_id="shopstream_source_simulator",
+    dag_id=SIMULATOR_DAG_ID,
     description="Demo only: simulate the next day of shop activity in the OLTP source (keep paused in prod)",
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=CronDataIntervalTimetable(DAILY_CRON, timezone=SCHEDULE_TIMEZONE),
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     is_paused_upon_creation=True,
-    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"owner": DAG_OWNER, "retries": 2, "retry_delay": timedelta(minutes=1)},
     tags=["shopstream", "source", "simulator"],
     doc_md=__doc__,
 ) as dag:
@@ -48,7 +54,7 @@ with DAG(
         conn = PostgresHook.get_connection(POSTGRES_CONN_ID)
         conninfo = airflow_conn_to_conninfo(conn.get_uri())
         day = data_interval_start.in_timezone("UTC").date()
-        report = simulate_next_day(conninfo, seed=SIMULATION_SEED, day=day, skip_if_present=True)
+        report = simulate_next_day(conninfo, seed=GENERATOR_SEED, day=day, skip_if_present=True)
         print(report.format())
         return {
             "day": day.isoformat(),

@@ -14,28 +14,36 @@ from pathlib import Path
 
 import pytest
 
-from include.shopstream.config import PROJECT_ROOT
+from include.shopstream.config import DBT_EXECUTABLE_ENV, PROJECT_ROOT, REPORT_DIR_ENV
+from include.shopstream.local_stack.settings import (
+    AIRFLOW_PORT_ENV,
+    PG_PORT_ENV,
+    S3_PORT_ENV,
+    SNOWFLAKE_PORT_ENV,
+    STACK_DIR_ENV,
+    StackSettings,
+)
 
-os.environ.setdefault("SHOPSTREAM_STACK_DIR", str(PROJECT_ROOT / ".local" / "test-stack"))
-os.environ.setdefault("SHOPSTREAM_PG_PORT", "56432")
-os.environ.setdefault("SHOPSTREAM_S3_PORT", "56500")
-os.environ.setdefault("SHOPSTREAM_SNOWFLAKE_PORT", "56443")
-os.environ.setdefault("SHOPSTREAM_AIRFLOW_PORT", "58080")
+# The test stack's folder and ports, unless the environment names others.
+os.environ.setdefault(STACK_DIR_ENV, str(PROJECT_ROOT / ".local" / "test-stack"))
+os.environ.setdefault(PG_PORT_ENV, "56432")
+os.environ.setdefault(S3_PORT_ENV, "56500")
+os.environ.setdefault(SNOWFLAKE_PORT_ENV, "56443")
+os.environ.setdefault(AIRFLOW_PORT_ENV, "58080")
 
 from include.shopstream.local_stack.environment import stack_environment
-from include.shopstream.local_stack.settings import StackSettings
 
 TEST_STACK = StackSettings.from_env()
 # Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
 # no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
 HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
 # The image's own dbt (its Dockerfile's ENV) stays the one its tests run.
-_IMAGE_DBT = {k: os.environ[k] for k in ("SHOPSTREAM_DBT_EXECUTABLE",) if k in os.environ and not HAS_EMBEDDED_STACK}
+_IMAGE_DBT = {k: os.environ[k] for k in (DBT_EXECUTABLE_ENV,) if k in os.environ and not HAS_EMBEDDED_STACK}
 os.environ.update(stack_environment(TEST_STACK))
 os.environ.update(_IMAGE_DBT)
 TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
 # The report step of the test stack's DAG runs writes its previews there, not into output/report.
-os.environ.setdefault("SHOPSTREAM_REPORT_DIR", str(TEST_STACK.stack_dir / "report"))
+os.environ.setdefault(REPORT_DIR_ENV, str(TEST_STACK.stack_dir / "report"))
 
 # Tests that run a local-only executable (no import to miss), by file.
 LOCAL_TOOL_TESTS = {"test_lint.py": "ruff", "test_sqlfluff.py": "sqlfluff in the dbt venv"}

@@ -360,12 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     from include.shopstream.local_stack import airflow_server
     from include.shopstream.local_stack.settings import StackSettings
 
-    print(airflow_server.start(StackSettings.from_env()), flush=True)
+    settings = StackSettings.from_env()
+    print(airflow_server.start(settings), flush=True)
     run = figures["run"]
     graph = build / "airflow_graph.png"
     # The top-level groups open (extract, load, dbt); the per-model groups inside dbt stay closed.
     groups = tuple(sorted({t["task_id"].split(".")[0] for t in run["run"]["tasks"] if "." in t["task_id"]}))
-    screenshot_graph(airflow_server.ui_url(""), run["dag_id"], run["run"]["run_id"], graph, profile, groups,
+    screenshot_graph(settings.airflow_url(), run["dag_id"], run["run"]["run_id"], graph, profile, groups,
                      args.chromium)
     images = {"architecture": ARCHITECTURE_SVG.read_text(), "graph": graph.resolve().as_uri(),
               "pages": _previews(run, args.out_dir / "report")}

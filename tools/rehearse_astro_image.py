@@ -77,6 +77,7 @@ def find_python(version: str, uv: str) -> str | None:
     found = subprocess.run([uv, "python", "find", version], capture_output=True, text=True, check=False)
     if found.returncode == 0 and found.stdout.strip():
         return found.stdout.strip()
+    # pyenv's own variable, looked up as the Makefile looks up PYTHON: the machine's, not a setting.
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     for candidate in sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True):
         return str(candidate)
@@ -132,6 +133,7 @@ def rehearse(workdir: Path, source: Path, uv: str) -> None:
          "-r", str(requirements / "dbt.lock.txt")])
     run([str(tree / "tools" / "build_dbt_manifest.sh"), str(tree / "dbt_venv" / "bin" / "dbt")])
 
+    # The rehearsed image's environment: this machine's, less the project's and Airflow's settings.
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AIRFLOW", "SHOPSTREAM_", "VIRTUAL_ENV", "PYTHON", "REQUESTS_CA_BUNDLE"))}
     env.update(image_environment(dockerfile, tree))
@@ -153,7 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "shopstream-astro-rehearsal")
     parser.add_argument("--source", type=Path, default=PROJECT_ROOT, help="the build context (default: this project)")
-    parser.add_argument("--uv", default=os.environ.get("SHOPSTREAM_UV") or str(PROJECT_ROOT / ".local/venvs/uv/bin/uv"))
+    parser.add_argument("--uv", default=str(PROJECT_ROOT / ".local/venvs/uv/bin/uv"),
+                        help="the uv to install with (default: the one `make install` provides, else uv on PATH)")
     args = parser.parse_args()
     uv = args.uv if Path(args.uv).exists() else shutil.which("uv")
     if uv is None:

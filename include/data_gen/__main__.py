@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 import psycopg
 
 from include.data_gen.dsn import AIRFLOW_CONN_ENV, DSN_ENV, DsnError, resolve_conninfo
 from include.data_gen.generator import DEFAULT_BATCH_SIZE, DEFAULT_DIRTY_RATE, GeneratorOptions, OltpGenerator
-from include.data_gen.loader import LoadError, load
-from include.data_gen.next_day import simulate_next_day
+from include.data_gen.loader import LoadError, LoadReport, load
+from include.data_gen.next_day import NextDayReport, simulate_next_day
+from include.shopstream.config import GENERATED_HISTORY_DAYS, GENERATED_ORDERS, GENERATOR_SEED
 
 
 def positive_int(text: str) -> int:
@@ -73,16 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders",
         type=positive_int,
         default=None,
-        help="orders to generate (history: default 2000; --next-day: default the recent daily average)",
+        help=f"orders to generate (history: default {GENERATED_ORDERS}; --next-day: default the recent daily average)",
     )
-    parser.add_argument("--days", type=positive_int, default=30, help="days of history (default 30)")
+    parser.add_argument(
+        "--days",
+        type=positive_int,
+        default=GENERATED_HISTORY_DAYS,
+        help=f"days of history (default {GENERATED_HISTORY_DAYS})",
+    )
     parser.add_argument(
         "--end-date",
         type=iso_date,
         default=None,
         help="end of the history window, exclusive, UTC (default: today UTC)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--seed", type=int, default=GENERATOR_SEED, help=f"random seed (default {GENERATOR_SEED})")
     parser.add_argument(
         "--dirty-rate",
         type=dirty_rate,
@@ -113,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 def options_from_args(args: argparse.Namespace) -> GeneratorOptions:
     end = args.end_date or datetime.now(UTC).date()
     return GeneratorOptions(
-        orders=args.orders or 2000, days=args.days, end_date=end, seed=args.seed, dirty_rate=args.dirty_rate
+        orders=args.orders or GENERATED_ORDERS, days=args.days, end_date=end, seed=args.seed, dirty_rate=args.dirty_rate
     )
 
 
@@ -145,28 +151,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = options_from_args(args)
     if args.dry_run:
         return dry_run(options)
-    try:
-        report = load(options, resolve_conninfo(), reset=args.reset, batch_size=args.batch_size)
-    except (DsnError, LoadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except psycopg.Error as exc:
-        print(f"error: PostgreSQL failed during the load, nothing committed: {exc}".rstrip(), file=sys.stderr)
-        return 1
-    print(report.format())
-    return 0
+    return write_and_report(
+        lambda: load(options, resolve_conninfo(), reset=args.reset, batch_size=args.batch_size), "during the load"
+    )
 
 
 def next_day(args: argparse.Namespace) -> int:
-    try:
-        report = simulate_next_day(
+    return write_and_report(
+        lambda: simulate_next_day(
             resolve_conninfo(), seed=args.seed, day=args.day, orders=args.orders, dirty_rate=args.dirty_rate
-        )
+        ),
+        "simulating the day",
+    )
+
+
+def write_and_report(write: Callable[[], LoadReport | NextDayReport], during: str) -> int:
+    """Run ``write`` (one transaction into the source) and print its report; return the exit code.
+
+    2 when the environment names no usable database or the database refuses the write (the message
+    says why), 1 when PostgreSQL fails during ``during`` (the transaction is rolled back), 0 otherwise.
+    """
+    try:
+        report = write()
     except (DsnError, LoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except psycopg.Error as exc:
-        print(f"error: PostgreSQL failed, nothing committed: {exc}".rstrip(), file=sys.stderr)
+        print(f"error: PostgreSQL failed {during}, nothing committed: {exc}".rstrip(), file=sys.stderr)
         return 1
     print(report.format())
     return 0

@@ -14,7 +14,6 @@ Two sources, in order:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -23,10 +22,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import psycopg
 from psycopg import conninfo, pq
 
-from include.shopstream.config import POSTGRES_CONN_ID
+from include.shopstream.config import SOURCE_CONN_ENV, SOURCE_DSN_ENV, source_dsn_variables
 
-DSN_ENV = "SHOPSTREAM_PG_DSN"
-AIRFLOW_CONN_ENV = f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}"
+DSN_ENV = SOURCE_DSN_ENV
+AIRFLOW_CONN_ENV = SOURCE_CONN_ENV
 DEFAULT_CONNECT_TIMEOUT = "10"
 
 
@@ -40,8 +39,12 @@ def _libpq_keywords() -> frozenset[str]:
 
 
 def resolve_conninfo(environ: Mapping[str, str] | None = None) -> str:
-    """The conninfo of the source database, with a connect timeout so an unreachable host fails fast."""
-    env = os.environ if environ is None else environ
+    """The conninfo of the source database, with a connect timeout so an unreachable host fails fast.
+
+    ``environ`` holds the two variables (tests pass their own); by default the environment's, read by
+    include/shopstream/config.py (``source_dsn_variables``).
+    """
+    env = source_dsn_variables() if environ is None else environ
     if env.get(DSN_ENV, "").strip():
         source, raw = DSN_ENV, env[DSN_ENV].strip()
     elif env.get(AIRFLOW_CONN_ENV, "").strip():

@@ -49,17 +49,23 @@ import math
 import random
 import unicodedata
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from itertools import accumulate, islice
-from typing import Any
+from typing import Any, TypeVar
 
 from faker import Faker
 
 from include.data_gen.encoding import RowCodec, ts_from_datetime
-from include.shopstream.config import TABLES, TABLES_BY_NAME
+from include.shopstream.config import (
+    GENERATED_HISTORY_DAYS,
+    GENERATED_ORDERS,
+    GENERATOR_SEED,
+    TABLES,
+    TABLES_BY_NAME,
+)
 
 Row = tuple[Any, ...]
 
@@ -131,6 +137,13 @@ LATE_EVENT_RATE = 0.02
 LATE_EVENT_DELAY = (HOUR, 12 * HOUR)
 INGEST_DELAY_MAX = 2.0
 # Dirty data: the kinds, in the order of the module docstring.
+_Index = TypeVar("_Index")
+
+# CRM contacts: the share who are customers (the others are prospects known by e-mail only), and the
+# share of those not on the phone channel who left a phone number.
+CRM_CUSTOMER_SHARE = 0.85
+CRM_PHONE_SHARE = 0.3
+
 DIRTY_KINDS = ("duplicate_email", "blank_name", "payload_missing_device", "future_client_time")
 FUTURE_CLIENT_SKEW = (HOUR + 60.0, 25 * HOUR)
 # The command line's default: a few flagged rows per table for the demo's data-quality page.
@@ -463,6 +476,27 @@ def base_email(pools: Pools, loc_idx: int, first: int, last: int, domain: int, u
     return f"{pool.first_slugs[first]}.{pool.last_slugs[last]}{user_id}@{pool.email_domains[domain]}"
 
 
+def _filled(index: _Index, records: Callable[[_Index], Iterator[Any]]) -> _Index:
+    """``index`` once ``records(index)`` has gone through every record, filling it on the way."""
+    for _ in records(index):
+        pass
+    return index
+
+
+def draw_prospect(rng: random.Random, pools: Pools) -> tuple[int, str]:
+    """A CRM contact who is not a customer, known by e-mail only: its locale index and e-mail."""
+    loc_idx, first, last, domain = draw_person(rng, pools)
+    pool = pools.locales[loc_idx]
+    return loc_idx, f"{pool.first_slugs[first]}.{pool.last_slugs[last]}@{pool.email_domains[domain]}"
+
+
+def draw_crm_phone(rng: random.Random, pool: LocalePool, channel: str) -> str | None:
+    """A CRM contact's phone number: always on the phone channel, else for CRM_PHONE_SHARE of them."""
+    if channel == "phone" or rng.random() < CRM_PHONE_SHARE:
+        return pool.phones[int(rng.random() * len(pool.phones))]
+    return None
+
+
 def draw_person(rng: random.Random, pools: Pools) -> tuple[int, int, int, int]:
     """Locale, first-name, last-name and e-mail-domain indexes of a new person."""
     loc_idx = PICK_LOCALE(rng)
@@ -620,10 +654,10 @@ class GeneratorOptions:
     is the probability that each eligible row carries each dirty-data kind (see the module docstring).
     """
 
-    orders: int = 2000
-    days: int = 30
+    orders: int = GENERATED_ORDERS
+    days: int = GENERATED_HISTORY_DAYS
     end_date: date = field(default_factory=lambda: datetime.now(UTC).date())
-    seed: int = 42
+    seed: int = GENERATOR_SEED
     dirty_rate: float = 0.0
 
     def __post_init__(self) -> None:
@@ -784,17 +818,11 @@ class OltpGenerator:
 
     @cached_property
     def user_index(self) -> UserIndex:
-        index = UserIndex()
-        for _ in self._user_records(index):
-            pass
-        return index
+        return _filled(UserIndex(), self._user_records)
 
     @cached_property
     def product_index(self) -> ProductIndex:
-        index = ProductIndex()
-        for _ in self._product_records(index):
-            pass
-        return index
+        return _filled(ProductIndex(), self._product_records)
 
     def user_email(self, idx: int) -> str:
         """The e-mail stored for the user at index ``idx`` (``user_id - 1``)."""
@@ -983,23 +1011,19 @@ class OltpGenerator:
         for i in range(n):
             created = first + _growth_quantile(_sorted_fraction(i, n, rng)) * (last - first)
             status = status_for_age(rng, CRM_STATUS_BY_AGE, CRM_STATUS_DELAY, CRM_STATUS_FALLBACK, self.span - created)
-            if rng.random() < 0.85:  # a customer ...
+            if rng.random() < CRM_CUSTOMER_SHARE:  # a customer ...
                 idx = int(rng.random() * bisect.bisect_right(users.created_off, created))
                 user_id: int | None = idx + 1
                 email, loc_idx = self.user_email(idx), users.locale_idx[idx]
             else:  # ... or a prospect known by e-mail only
                 user_id = None
-                loc_idx, f, la, dom = draw_person(rng, self.pools)
-                pool = self.pools.locales[loc_idx]
-                email = f"{pool.first_slugs[f]}.{pool.last_slugs[la]}@{pool.email_domains[dom]}"
-            pool = self.pools.locales[loc_idx]
+                loc_idx, email = draw_prospect(rng, self.pools)
             channel = PICK_CRM_CHANNEL(rng)
-            has_phone = channel == "phone" or rng.random() < 0.3
             yield (
                 i + 1,
                 user_id,
                 email,
-                pool.phones[int(rng.random() * len(pool.phones))] if has_phone else None,
+                draw_crm_phone(rng, self.pools.locales[loc_idx], channel),
                 channel,
                 PICK_CRM_REASON(rng),
                 status,

@@ -38,6 +38,7 @@ from psycopg import sql
 
 from include.data_gen.encoding import ts_from_datetime
 from include.data_gen.generator import (
+    CRM_CUSTOMER_SHARE,
     CRM_STATUS_DELAY,
     DAY,
     DEVICES,
@@ -49,15 +50,17 @@ from include.data_gen.generator import (
     PICK_CRM_REASON,
     PICK_PAYMENT,
     PICK_SIGNUP_CHANNEL,
-    POOL_SIZE,
     US,
     USER_LEAD_TIME,
     EventMaker,
+    base_email,
     blank_names,
     browse_body,
     build_pools,
     day_factor,
+    draw_crm_phone,
     draw_person,
+    draw_prospect,
     email_variant,
     hour_quantile,
     order_events,
@@ -68,7 +71,7 @@ from include.data_gen.generator import (
     session_id,
 )
 from include.data_gen.loader import LoadError, RowSink, apply_ddl, connect, copy_statement, reset_identity
-from include.shopstream.config import DELETED_ROWS, SOURCE_SCHEMA, TABLES
+from include.shopstream.config import DELETED_ROWS, GENERATOR_SEED, SOURCE_SCHEMA, TABLES
 
 NEW_USERS_PER_ORDER = 0.2
 CRM_PER_ORDER = 0.1
@@ -139,7 +142,7 @@ def latest_day(conn: psycopg.Connection) -> date | None:
 def simulate_next_day(
     conninfo: str,
     *,
-    seed: int = 42,
+    seed: int = GENERATOR_SEED,
     day: date | None = None,
     orders: int | None = None,
     dirty_rate: float = 0.0,
@@ -268,7 +271,7 @@ class DaySimulator:
             created = hour_quantile((i + rng.random()) / count)
             loc_idx, f, la, dom = draw_person(rng, self.pools)
             locale = self.pools.locales[loc_idx]
-            email = f"{locale.first_slugs[f]}.{locale.last_slugs[la]}{user_id}@{locale.email_domains[dom]}"
+            email = base_email(self.pools, loc_idx, f, la, dom, user_id)
             first, last = locale.first_names[f], locale.last_names[la]
             if self.dirty_rate and existing:
                 if dirty.random() < self.dirty_rate:  # (a): an existing user's address, case/space changed
@@ -369,19 +372,16 @@ class DaySimulator:
         rows = []
         for i in range(count):
             created = hour_quantile((i + rng.random()) / count)
-            if rng.random() < 0.85:
+            if rng.random() < CRM_CUSTOMER_SHARE:
                 idx = users.pick(rng, created)
                 user_id: int | None = users.ids[idx]
                 email = users.email(self, idx)
                 loc_idx = next(k for k, loc in enumerate(LOCALES) if loc.country_code == users.countries[idx])
             else:
                 user_id = None
-                loc_idx, f, la, dom = draw_person(rng, self.pools)
-                p = self.pools.locales[loc_idx]
-                email = f"{p.first_slugs[f]}.{p.last_slugs[la]}@{p.email_domains[dom]}"
-            locale = self.pools.locales[loc_idx]
+                loc_idx, email = draw_prospect(rng, self.pools)
             channel = PICK_CRM_CHANNEL(rng)
-            phone = locale.phones[int(rng.random() * POOL_SIZE)] if channel == "phone" or rng.random() < 0.3 else None
+            phone = draw_crm_phone(rng, self.pools.locales[loc_idx], channel)
             low, high = CRM_STATUS_DELAY["pending"]
             moved = rng.random() < 0.3 and created + low < self.limit
             status = "pending" if moved else "open"
@@ -397,6 +397,22 @@ class DaySimulator:
     def when(self, rng: random.Random) -> datetime:
         return self.start + timedelta(microseconds=int(rng.random() * self.limit * US))
 
+    def step_statuses(
+        self, rng: random.Random, rows: list[tuple[Any, ...]], steps: dict[str, tuple[tuple[str, float], ...]]
+    ) -> list[tuple[str, datetime, int]]:
+        """Move each ``(key, status)`` row to a next status drawn from ``steps[status]`` (``(status,
+        probability)`` pairs; what they leave is the chance to stay): ``(new status, when, key)`` of the
+        rows that moved, in the rows' order."""
+        changes = []
+        for key, status in rows:
+            r, cum = rng.random(), 0.0
+            for new_status, p in steps[status]:
+                cum += p
+                if r < cum:
+                    changes.append((new_status, self.when(rng), key))
+                    break
+        return changes
+
     def update_orders(self) -> None:
         rng = self.rng("order_updates")
         rows = self.fetch(
@@ -405,14 +421,7 @@ class DaySimulator:
             "order by order_id",
             (self.start, self.start - timedelta(days=REFUND_WINDOW_DAYS)),
         )
-        changes = []
-        for order_id, status in rows:
-            r, cum = rng.random(), 0.0
-            for new_status, p in ORDER_STEP_PROBABILITIES[status]:
-                cum += p
-                if r < cum:
-                    changes.append((new_status, self.when(rng), order_id))
-                    break
+        changes = self.step_statuses(rng, rows, ORDER_STEP_PROBABILITIES)
         with self.conn.cursor() as cur:
             cur.executemany(
                 f"update {SOURCE_SCHEMA}.orders set order_status = %s, updated_at = %s where order_id = %s", changes
@@ -473,20 +482,12 @@ class DaySimulator:
         self.report.updated["users"] = len(moves)
 
     def update_contacts(self) -> None:
-        rng = self.rng("crm_updates")
-        rows = self.fetch(
+        unresolved = self.fetch(
             "select contact_id, contact_status from {s}.crm_contacts "
             "where created_at < %s and contact_status in ('open', 'pending') order by contact_id",
             (self.start,),
         )
-        changes = []
-        for contact_id, status in rows:
-            r, cum = rng.random(), 0.0
-            for new_status, p in CRM_STEP_PROBABILITIES[status]:
-                cum += p
-                if r < cum:
-                    changes.append((new_status, self.when(rng), contact_id))
-                    break
+        changes = self.step_statuses(self.rng("crm_updates"), unresolved, CRM_STEP_PROBABILITIES)
         with self.conn.cursor() as cur:
             cur.executemany(
                 f"update {SOURCE_SCHEMA}.crm_contacts set contact_status = %s, updated_at = %s where contact_id = %s",

@@ -1,8 +1,11 @@
 """ShopStream's facts, defined once: source tables, bucket layout, warehouse names, connection ids.
 
 The DAG, the local stack, the data generator, the tests and the benchmarks all read these names from
-here. Only values that differ between a laptop and the cloud come from the environment, and each has
-a default that works on the embedded stack.
+here. Only values that differ between a laptop and the cloud come from the environment, and this is
+the one module of the pipeline that reads it (each variable below, with a default that works on the
+embedded stack); the embedded servers' own settings (ports, folders) are read by
+include/shopstream/local_stack/settings.py. Importing this module costs nothing: the DAG imports it
+at every parse.
 """
 
 from __future__ import annotations
@@ -10,12 +13,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# --- DAG ids ----------------------------------------------------------------------------------------
+# --- DAGs -------------------------------------------------------------------------------------------
 ELT_DAG_ID = "shopstream_elt"
 SIMULATOR_DAG_ID = "shopstream_source_simulator"
+# Both run once a day, each run's data interval one UTC day [00:00, 24:00), from this date on; the
+# simulator's run of a day comes before the ELT's run of that day.
+DAILY_CRON = "0 0 * * *"
+SCHEDULE_TIMEZONE = "UTC"
+DAG_START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+DAG_OWNER = "data-platform"
 
 # --- Airflow connection ids (the DAG knows connections by id only) -------------------------------
 POSTGRES_CONN_ID = "postgres_shopstream"
@@ -27,14 +36,26 @@ POWERBI_CONN_ID = "powerbi_shopstream"
 
 # --- Paths -----------------------------------------------------------------------------------------
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DAGS_DIR = PROJECT_ROOT / "dags"
 INCLUDE_DIR = PROJECT_ROOT / "include"
 SQL_DIR = INCLUDE_DIR / "sql"
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt" / "shopstream"
 DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-# The dbt target of the emulator: it turns on the emulator-only macro overrides and one dbt thread.
+def dag_file(dag_id: str) -> Path:
+    """The file that defines the DAG ``dag_id``: each DAG lives in ``dags/<dag id>.py``."""
+    return DAGS_DIR / f"{dag_id}.py"
+
+
+# The dbt targets (include/dbt/shopstream/profiles.yml). The emulator's turns on the emulator-only
+# macro overrides (emulator_shims/, dbt_project.yml) and one dbt thread; a real Snowflake account's is
+# the default.
 EMBEDDED_DBT_TARGET = "embedded"
+CLOUD_DBT_TARGET = "cloud"
+# The variables that choose the target and the dbt CLI (the embedded stack sets both).
+DBT_TARGET_ENV = "SHOPSTREAM_DBT_TARGET"
+DBT_EXECUTABLE_ENV = "SHOPSTREAM_DBT_EXECUTABLE"
 # How long the whole dbt build may take before Airflow stops it (and each node's task waits for it).
 DBT_BUILD_TIMEOUT = timedelta(minutes=30)
 
@@ -44,13 +65,19 @@ FAULT_INJECTION_VARIABLE = "shopstream_dbt_fail_models"
 
 
 def dbt_target() -> str:
-    """The dbt target the DAG runs: ``cloud`` unless the environment says (the embedded stack does)."""
-    return os.environ.get("SHOPSTREAM_DBT_TARGET", "cloud")
+    """The dbt target the DAG runs (``SHOPSTREAM_DBT_TARGET``): the cloud's unless the environment says
+    (the embedded stack sets its own)."""
+    return os.environ.get(DBT_TARGET_ENV, CLOUD_DBT_TARGET)
+
+
+def is_embedded() -> bool:
+    """True on the embedded stack (its environment sets the embedded dbt target), False in the cloud."""
+    return dbt_target() == EMBEDDED_DBT_TARGET
 
 
 def dbt_threads() -> int:
     """dbt threads: one on the emulator, whose MERGE uses one helper table per schema; eight on Snowflake."""
-    return 1 if dbt_target() == EMBEDDED_DBT_TARGET else 8
+    return 1 if is_embedded() else 8
 
 
 def warehouse_builds_dbt_docs() -> bool:
@@ -61,17 +88,33 @@ def warehouse_builds_dbt_docs() -> bool:
     (:func:`dbt_docs_projects_setting`). On the embedded target the docs are the ones `make manifest`
     builds (empty catalog: the emulator's catalog lists no views) and are served from ``target/``.
     """
-    return dbt_target() != EMBEDDED_DBT_TARGET
+    return not is_embedded()
 
 
 def dbt_executable() -> str:
     """Where the dbt CLI of the dbt venv is: the Astro image's venv unless the environment says."""
-    return os.environ.get("SHOPSTREAM_DBT_EXECUTABLE", str(PROJECT_ROOT / "dbt_venv" / "bin" / "dbt"))
+    return os.environ.get(DBT_EXECUTABLE_ENV, str(PROJECT_ROOT / "dbt_venv" / "bin" / "dbt"))
 
 
 # --- Source (PostgreSQL) ---------------------------------------------------------------------------
 SOURCE_DATABASE = "shopstream"
 SOURCE_SCHEMA = "oltp"
+# Where the data generator and the tools find the source outside Airflow: a libpq DSN or URI, else the
+# Airflow connection the DAG uses (include/data_gen/dsn.py parses either).
+SOURCE_DSN_ENV = "SHOPSTREAM_PG_DSN"
+SOURCE_CONN_ENV = f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}"
+
+
+def source_dsn_variables() -> dict[str, str]:
+    """``{SOURCE_DSN_ENV: value, SOURCE_CONN_ENV: value}`` from the environment, blank when unset."""
+    return {name: os.environ.get(name, "").strip() for name in (SOURCE_DSN_ENV, SOURCE_CONN_ENV)}
+
+
+# The data generator's defaults (include/data_gen: its command line, `make run` and the simulator DAG):
+# the orders of a new history, its length in days, and the seed of every random draw.
+GENERATED_ORDERS = 2000
+GENERATED_HISTORY_DAYS = 30
+GENERATOR_SEED = 42
 
 
 @dataclass(frozen=True)
@@ -349,7 +392,10 @@ def dbt_docs_projects_setting(docs_dir: str | None = None) -> str:
 
 
 # --- Warehouse (Snowflake) -------------------------------------------------------------------------
-SNOWFLAKE_DATABASE = os.environ.get("SHOPSTREAM_SNOWFLAKE_DATABASE", "SHOPSTREAM")
+# The database: SHOPSTREAM unless the environment says (the dbt tests build in one of their own).
+SNOWFLAKE_DATABASE_ENV = "SHOPSTREAM_SNOWFLAKE_DATABASE"
+DEFAULT_SNOWFLAKE_DATABASE = "SHOPSTREAM"
+SNOWFLAKE_DATABASE = os.environ.get(SNOWFLAKE_DATABASE_ENV, DEFAULT_SNOWFLAKE_DATABASE)
 RAW_SCHEMA = "RAW"
 RAW_STAGE = f"{RAW_SCHEMA}.SHOPSTREAM_S3"
 RAW_FILE_FORMAT = f"{RAW_SCHEMA}.PARQUET_FORMAT"
@@ -358,6 +404,9 @@ LANDING_SUFFIX = "__LANDING"
 # The role and warehouse of every load task (docs/cloud.md, grants matrix): LOADER writes RAW only;
 # the connection's own role, TRANSFORMER, is dbt's and reads RAW only.
 LOADER_SESSION = {"role": "LOADER", "warehouse": "LOADING_WH"}
+# dbt's role and warehouse: the Snowflake connection's own (the embedded stack writes them into its
+# connection; the cloud's is an admin's, docs/cloud.md).
+TRANSFORMER_SESSION = {"role": "TRANSFORMER", "warehouse": "TRANSFORM_WH"}
 DBT_TARGET_SCHEMA = "ANALYTICS"
 
 
@@ -368,20 +417,32 @@ REPORT_EXPOSURE = "shopstream_power_bi_report"
 REPORT_TIMEOUT = timedelta(minutes=30)
 
 
-def is_embedded() -> bool:
-    """True on the embedded stack (its environment sets the embedded dbt target), False in the cloud."""
-    return dbt_target() == EMBEDDED_DBT_TARGET
-
-
 def output_dir() -> Path:
     """Where the embedded stack's commands write what they produce (git-ignored ``output/``): the
     figures of `make run` and `make bench` (run_summary.json, bench.json), the report previews."""
     return Path(os.environ.get("SHOPSTREAM_OUTPUT_DIR", str(PROJECT_ROOT / "output")))
 
 
+REPORT_DIR_ENV = "SHOPSTREAM_REPORT_DIR"
+
+
 def report_previews_dir() -> Path:
     """Where the embedded stack's report step writes the page previews (PNG, index.html, totals.json)."""
-    return Path(os.environ.get("SHOPSTREAM_REPORT_DIR", str(output_dir() / "report")))
+    return Path(os.environ.get(REPORT_DIR_ENV, str(output_dir() / "report")))
+
+
+def airflow_home() -> Path:
+    """Airflow's home folder (``AIRFLOW_HOME``, Airflow's own default ``~/airflow`` when unset)."""
+    return Path(os.environ.get("AIRFLOW_HOME", "~/airflow")).expanduser()
+
+
+# An address to e-mail each failure to (include/shopstream/notify.py); unset: the failures log only.
+ALERT_EMAIL_ENV = "SHOPSTREAM_ALERT_EMAIL"
+
+
+def alert_email() -> str | None:
+    """The address of ``SHOPSTREAM_ALERT_EMAIL``, or None when it is unset or blank."""
+    return os.environ.get(ALERT_EMAIL_ENV, "").strip() or None
 
 
 # The environment variables naming the semantic model the cloud's report step refreshes.

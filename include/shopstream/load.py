@@ -61,7 +61,7 @@ def warehouse_objects_sql() -> str:
 
     template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
     return template.render(params={
-        "database": SNOWFLAKE_DATABASE,
+        "raw_schema": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}",
         "tables": [(t.raw_table, t.landing_table) for t in EXTRACTED_TABLES],
     })
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +21,14 @@ from typing import Any
 
 from airflow.sdk import BaseNotifier
 
+from include.shopstream.config import airflow_home, alert_email
+
 log = logging.getLogger(__name__)
-ALERT_EMAIL_ENV = "SHOPSTREAM_ALERT_EMAIL"
 
 
 def failures_file() -> Path:
     """Where failures are recorded: ``$AIRFLOW_HOME/logs/failures.jsonl``."""
-    return Path(os.environ.get("AIRFLOW_HOME", "~/airflow")).expanduser() / "logs" / "failures.jsonl"
+    return airflow_home() / "logs" / "failures.jsonl"
 
 
 class FailureLogNotifier(BaseNotifier):
@@ -68,7 +68,7 @@ def record_event(context: Mapping[str, Any] | None, **fields: Any) -> dict[str, 
 def failure_notifier() -> list[BaseNotifier]:
     """The notifiers of a failure: the log record always, an e-mail when an address is configured."""
     notifiers: list[BaseNotifier] = [FailureLogNotifier()]
-    if address := os.environ.get(ALERT_EMAIL_ENV):
+    if address := alert_email():
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         notifiers.append(

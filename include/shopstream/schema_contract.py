@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from include.shopstream.config import SOURCE_SCHEMA, SourceTable
+from include.shopstream.config import RAW_SCHEMA, SOURCE_SCHEMA, SourceTable
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +154,17 @@ class DriftFinding:
     def qualified_column(self) -> str:
         return f"{SOURCE_SCHEMA}.{self.table}.{self.column}"
 
+    @property
+    def raw_table(self) -> str:
+        """The table's RAW table in the warehouse, ``RAW.<TABLE>``."""
+        return f"{RAW_SCHEMA}.{self.table.upper()}"
+
     def what_happened(self) -> str:
         """One sentence: the column, the change, the types and what this run did about it."""
         where = self.qualified_column
         if self.kind is DriftKind.ADDED:
             return (f"schema drift: {where} ({self.found}) is new in the source and not in the contract: "
-                    f"not extracted, RAW.{self.table.upper()} unchanged")
+                    f"not extracted, {self.raw_table} unchanged")
         if self.kind is DriftKind.DROPPED:
             return (f"schema drift: {where} (contract: {self.expected}) is gone from the source or not "
                     f"readable: {self.table} not extracted, RAW untouched")
@@ -179,7 +184,7 @@ class DriftFinding:
         if self.kind is DriftKind.ADDED:
             expression, raw_type = suggested_landing(self.column, self.found or ColumnType("text"))
             return (f"to land it, add `{expression}` to {contract}, `{self.column} {raw_type}` to "
-                    f"RAW.{self.table.upper()} and its landing table ({raw_ddl}, plus `alter table ... add column` "
+                    f"{self.raw_table} and its landing table ({raw_ddl}, plus `alter table ... add column` "
                     f"on the existing tables), and the column to {stg}; "
                     "see docs/architecture.md, 'Schema drift'. To ignore it, do nothing: runs carry on")
         if self.kind is DriftKind.DROPPED:
@@ -188,10 +193,10 @@ class DriftFinding:
                     f"restore the column in the source; {after}")
         if self.kind is DriftKind.RETYPED:
             return (f"if the change is meant, change {self.column}'s type (and its cast) in {contract}, "
-                    f"the column of RAW.{self.table.upper()} ({raw_ddl} and `alter table`) and {stg}; "
+                    f"the column of {self.raw_table} ({raw_ddl} and `alter table`) and {stg}; "
                     f"if not, restore type {self.expected} in the source; {after}")
         return (f"nothing is lost; to adopt {self.found}, change it in {contract} and widen "
-                f"RAW.{self.table.upper()}.{self.column} ({raw_ddl} and `alter table`) if it grew")
+                f"{self.raw_table}.{self.column} ({raw_ddl} and `alter table`) if it grew")
 
     def record(self) -> dict[str, Any]:
         """The finding as the fields of its JSON line in the failures log."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from include.shopstream.config import DAG_OWNER
 from include.shopstream.notify import failure_notifier
 
 # A whole day through the pipeline takes minutes (docs/architecture.md): two hours means something hangs.
@@ -22,7 +23,7 @@ TASK_TIMEOUT = timedelta(minutes=20)
 def default_task_args() -> dict[str, Any]:
     """The DAG's ``default_args``: owner, 2 retries after 30 s then 60 s, a 20-minute limit, notifiers."""
     return {
-        "owner": "data-platform",
+        "owner": DAG_OWNER,
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,

@@ -194,8 +194,8 @@ def _profile_config() -> ProfileConfig:
     """dbt's profile, built by Cosmos from the connection ``snowflake_shopstream`` (no profiles.yml secret)."""
     return ProfileConfig(
         profile_name="shopstream",
-        # The target's name also chooses dbt's macro path: "embedded" adds the emulator's shims
-        # (dbt_project.yml, emulator_shims/); the cloud runs dbt-snowflake's own macros.
+        # The target's name also chooses dbt's macro path: the embedded target's adds the emulator's
+        # shims (dbt_project.yml, emulator_shims/); the cloud runs dbt-snowflake's own macros.
         target_name=dbt_target(),
         profile_mapping=SnowflakeEncryptedPrivateKeyPemProfileMapping(
             conn_id=SNOWFLAKE_CONN_ID,

@@ -20,21 +20,25 @@ from airflow.dag_processing.dagbag import DagBag
 from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     AWS_CONN_ID,
+    CLOUD_DBT_TARGET,
+    DAGS_DIR,
     DBT_DOCS_PROJECT,
     DBT_DOCS_S3_PREFIX,
     DBT_PROJECT_DIR,
+    DBT_TARGET_ENV,
+    ELT_DAG_ID,
     EMBEDDED_DBT_TARGET,
     EXTRACTED_TABLES,
     PROJECT_ROOT,
     REPORT_EXPOSURE,
     S3_BUCKET,
     TABLES,
+    dag_file,
     dbt_docs_projects_setting,
     dbt_docs_s3_dir,
     dbt_executable,
 )
 
-DAGS_FOLDER = PROJECT_ROOT / "dags"
 IMAGE_DBT_TARGET_DIR = "/usr/local/airflow/include/dbt/shopstream/target"  # the Astro image's project folder
 
 
@@ -42,7 +46,7 @@ class _Forbidden(AssertionError):
     pass
 
 
-def _load_dags(dag_folder: str = str(DAGS_FOLDER)) -> DagBag:
+def _load_dags(dag_folder: str = str(DAGS_DIR)) -> DagBag:
     """Load the DAGs with subprocesses and database sessions forbidden: a DAG file that starts dbt
     or queries the metadata DB at import time fails to import here."""
 
@@ -63,17 +67,17 @@ def dagbag() -> Iterator[DagBag]:
 
 
 def _elt_for_target(target: str):
-    """shopstream_elt as a deployment with this dbt target parses it (the target is read at parse time)."""
+    """The ELT DAG as a deployment with this dbt target parses it (the target is read at parse time)."""
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SHOPSTREAM_DBT_TARGET", target)
-        bag = _load_dags(str(DAGS_FOLDER / "shopstream_elt.py"))
+        env.setenv(DBT_TARGET_ENV, target)
+        bag = _load_dags(str(dag_file(ELT_DAG_ID)))
     assert bag.import_errors == {}, bag.import_errors
-    return bag.dags["shopstream_elt"]
+    return bag.dags[ELT_DAG_ID]
 
 
 @pytest.fixture(scope="module")
 def elt_cloud():
-    return _elt_for_target("cloud")
+    return _elt_for_target(CLOUD_DBT_TARGET)
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +87,12 @@ def elt_embedded():
 
 @pytest.fixture(scope="module")
 def elt(dagbag: DagBag):
-    return dagbag.dags["shopstream_elt"]
+    return dagbag.dags[ELT_DAG_ID]
 
 
 def test_no_import_errors(dagbag: DagBag) -> None:
     assert dagbag.import_errors == {}, "\n".join(f"{k}: {v}" for k, v in dagbag.import_errors.items())
-    assert "shopstream_elt" in dagbag.dags
+    assert ELT_DAG_ID in dagbag.dags
 
 
 def test_dag_conventions(dagbag: DagBag) -> None:
@@ -98,7 +102,7 @@ def test_dag_conventions(dagbag: DagBag) -> None:
         assert dag.catchup is False, f"{dag_id} must not catch up"
         for task in dag.tasks:
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
-    elt = dagbag.dags["shopstream_elt"]
+    elt = dagbag.dags[ELT_DAG_ID]
     assert elt.dagrun_timeout is not None
     for task in elt.tasks:
         assert task.execution_timeout is not None, f"{task.task_id} has no execution timeout"
@@ -198,7 +202,7 @@ def test_the_cloud_publishes_dbt_docs_to_the_bucket_airflow_serves(elt_cloud) ->
     assert docs.base_cmd == ["docs", "generate"]
     assert "--empty-catalog" not in (docs.dbt_cmd_flags or []), "the cloud's docs carry the warehouse's catalog"
     assert (docs.connection_id, docs.bucket_name, docs.folder_dir) == (AWS_CONN_ID, S3_BUCKET, DBT_DOCS_S3_PREFIX)
-    assert docs.profile_config.target_name == "cloud"
+    assert docs.profile_config.target_name == CLOUD_DBT_TARGET
     assert docs.profile_config.profile_mapping.conn_id == "snowflake_shopstream"
     assert docs.dbt_executable_path == dbt_executable()
     assert docs.trigger_rule == "all_success", "docs of a failed build must not be published, nor hide it"
@@ -219,7 +223,7 @@ def test_the_embedded_stack_publishes_no_docs_and_serves_its_own(elt_embedded, e
     assert "publish_dbt_docs" not in elt_embedded.task_ids
     assert set(elt_cloud.task_ids) - set(elt_embedded.task_ids) == {"publish_dbt_docs"}
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SHOPSTREAM_DBT_TARGET", EMBEDDED_DBT_TARGET)
+        env.setenv(DBT_TARGET_ENV, EMBEDDED_DBT_TARGET)
         served = json.loads(dbt_docs_projects_setting())[DBT_DOCS_PROJECT]
     assert served == {"dir": str(DBT_PROJECT_DIR / "target"), "index": "index.html", "name": served["name"]}
 
@@ -269,9 +273,9 @@ def test_cosmos_converts_the_exposure_without_a_warning(caplog: pytest.LogCaptur
     """Cosmos warns "Unavailable conversion function" at parse for a node it cannot render; the
     exposure has a converter, and no node of the project is left without one."""
     with caplog.at_level(logging.WARNING):
-        bag = DagBag(dag_folder=str(DAGS_FOLDER / "shopstream_elt.py"))
+        bag = DagBag(dag_folder=str(dag_file(ELT_DAG_ID)))
     assert bag.import_errors == {}
-    assert REPORT_TASK_ID in bag.dags["shopstream_elt"].task_ids
+    assert REPORT_TASK_ID in bag.dags[ELT_DAG_ID].task_ids
     unconverted = [r.getMessage() for r in caplog.records if "Unavailable conversion function" in r.getMessage()]
     assert not unconverted, unconverted
 
@@ -296,7 +300,7 @@ for name in {local_only!r}:
     sys.modules[name] = None  # an import of it raises ImportError, as in the Astro image
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder={dag_file!r})
-task = bag.dags["shopstream_elt"].get_task({task_id!r}) if not bag.import_errors else None
+task = bag.dags[ELT_DAG_ID].get_task({task_id!r}) if not bag.import_errors else None
 print(json.dumps({{
     "errors": {{k: str(v)[-2000:] for k, v in bag.import_errors.items()}},
     "operator": type(task).__name__ if task else None,
@@ -319,11 +323,11 @@ def test_the_cloud_dag_refreshes_power_bi_without_local_only_packages() -> None:
 
     from include.shopstream.config import POWERBI_CONN_ID
 
-    env = {**os.environ, "SHOPSTREAM_DBT_TARGET": "cloud",
+    env = {**os.environ, DBT_TARGET_ENV: CLOUD_DBT_TARGET,
            "SHOPSTREAM_POWERBI_WORKSPACE_ID": "11111111-2222-3333-4444-555555555555",
            "SHOPSTREAM_POWERBI_DATASET_ID": "66666666-7777-8888-9999-000000000000"}
     code = _CLOUD_PARSE.format(local_only=["matplotlib", "sqlglot", "detect_secrets"],
-                               dag_file=str(DAGS_FOLDER / "shopstream_elt.py"), task_id=REPORT_TASK_ID)
+                               dag_file=str(dag_file(ELT_DAG_ID)), task_id=REPORT_TASK_ID)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
                           cwd=PROJECT_ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

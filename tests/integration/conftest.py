@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from include.shopstream.config import SOURCE_DSN_ENV
 from include.shopstream.local_stack import airflow_server, stack
 from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE
 from include.shopstream.local_stack.settings import StackSettings
@@ -51,8 +52,8 @@ def generator_test_database(embedded_stack: StackSettings) -> Iterator[None]:
     with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (GENERATOR_TEST_DB,)).fetchone():
             conn.execute(f"create database {GENERATOR_TEST_DB}")
-    previous = os.environ.get("SHOPSTREAM_PG_DSN")
-    os.environ["SHOPSTREAM_PG_DSN"] = f"{server} dbname={GENERATOR_TEST_DB}"
+    previous = os.environ.get(SOURCE_DSN_ENV)
+    os.environ[SOURCE_DSN_ENV] = f"{server} dbname={GENERATOR_TEST_DB}"
     yield
     if previous is not None:
-        os.environ["SHOPSTREAM_PG_DSN"] = previous
+        os.environ[SOURCE_DSN_ENV] = previous

@@ -21,7 +21,15 @@ from psycopg import sql
 from include.data_gen.dsn import DSN_ENV
 from include.data_gen.generator import CRM_TRANSITIONS, ORDER_TRANSITIONS
 from include.data_gen.next_day import ERASED_USERS_PER_DAY, PURGED_ORDERS_PER_DAY
-from include.shopstream.config import DELETED_ROWS, POSTGRES_CONN_ID, PROJECT_ROOT, SOURCE_SCHEMA, TABLES
+from include.shopstream.config import (
+    DELETED_ROWS,
+    PROJECT_ROOT,
+    SIMULATOR_DAG_ID,
+    SOURCE_CONN_ENV,
+    SOURCE_SCHEMA,
+    TABLES,
+    dag_file,
+)
 
 HISTORY = ["--orders", "1500", "--days", "10", "--end-date", "2026-11-26", "--seed", "7"]
 DAY = date(2026, 11, 26)
@@ -205,10 +213,8 @@ def test_simulator_dag_task_runs_the_interval_day(
 
     params = psycopg.conninfo.conninfo_to_dict(dsn)
     uri = f"postgres://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
-    monkeypatch.setenv(f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}", uri)
-    dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "shopstream_source_simulator.py")).dags[
-        "shopstream_source_simulator"
-    ]
+    monkeypatch.setenv(SOURCE_CONN_ENV, uri)
+    dag = DagBag(dag_folder=str(dag_file(SIMULATOR_DAG_ID))).dags[SIMULATOR_DAG_ID]
     simulate = dag.get_task("simulate_day").python_callable
     day = pendulum.datetime(2026, 11, 27, tz="UTC")
     first = simulate(data_interval_start=day)

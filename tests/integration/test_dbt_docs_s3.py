@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from include.shopstream.config import DBT_DOCS_PROJECT, DBT_PROJECT_DIR, dbt_docs_projects_setting
+from include.shopstream.config import (
+    CLOUD_DBT_TARGET,
+    DBT_DOCS_PROJECT,
+    DBT_PROJECT_DIR,
+    DBT_TARGET_ENV,
+    dbt_docs_projects_setting,
+)
 
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
 
@@ -33,7 +39,7 @@ def test_published_dbt_docs_are_served_from_the_bucket(tmp_path: Path, monkeypat
     marker = f"<!-- shopstream docs upload {uuid.uuid4()} -->"
     (target / "index.html").write_text((target / "index.html").read_text() + marker)
 
-    monkeypatch.setenv("SHOPSTREAM_DBT_TARGET", "cloud")
+    monkeypatch.setenv(DBT_TARGET_ENV, CLOUD_DBT_TARGET)
     from include.shopstream.transform import publish_dbt_docs_task
 
     publish_dbt_docs_task().upload_to_cloud_storage(str(tmp_path / "project"))

@@ -49,6 +49,7 @@ from include.shopstream.config import (
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_DATABASE,
+    SOURCE_DSN_ENV,
     SOURCE_SCHEMA,
     TABLES,
     report_previews_dir,
@@ -160,7 +161,7 @@ def assert_succeeded(run: RunResult) -> None:
 def generator(dsn: str, *args: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "include.data_gen", *args],
-        cwd=PROJECT_ROOT, env={**os.environ, "SHOPSTREAM_PG_DSN": dsn}, capture_output=True, text=True, check=False,
+        cwd=PROJECT_ROOT, env={**os.environ, SOURCE_DSN_ENV: dsn}, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 

@@ -23,6 +23,7 @@ import pytest
 from include.data_gen.loader import apply_ddl
 from include.shopstream.config import (
     AWS_CONN_ID,
+    ELT_DAG_ID,
     EXTRACTED_TABLES,
     POSTGRES_CONN_ID,
     S3_BUCKET,
@@ -68,7 +69,7 @@ def drift_connection(drift_dsn: str, embedded_stack: StackSettings, monkeypatch:
 def task_context(task_id: str) -> dict[str, Any]:
     """The parts of an Airflow task context the drift records read (the run's and the task's ids)."""
     return {
-        "dag_run": SimpleNamespace(dag_id="shopstream_elt", run_id=RUN_ID),
+        "dag_run": SimpleNamespace(dag_id=ELT_DAG_ID, run_id=RUN_ID),
         "ti": SimpleNamespace(task_id=task_id, try_number=1),
     }
 

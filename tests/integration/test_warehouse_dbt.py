@@ -36,7 +36,16 @@ from typing import Any
 
 import pytest
 
-from include.shopstream.config import DBT_PROJECT_DIR, SQL_DIR, dbt_executable
+from include.shopstream.config import (
+    DBT_PROJECT_DIR,
+    EMBEDDED_DBT_TARGET,
+    RAW_SCHEMA,
+    SNOWFLAKE_DATABASE_ENV,
+    SQL_DIR,
+    dbt_executable,
+)
+from include.shopstream.local_stack.environment import SNOWFLAKE_ACCOUNT
+from include.shopstream.local_stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
 
@@ -475,13 +484,14 @@ def expected_basket_by_country(data: SourceData) -> dict[str, Decimal]:
 def connect(database: str | None = None):
     import snowflake.connector
 
+    settings = StackSettings.from_env()
     return snowflake.connector.connect(
-        account="shopstream-local",
+        account=SNOWFLAKE_ACCOUNT,
         user="dbt_test",
         password="dbt_test",
-        host=os.environ.get("SHOPSTREAM_SNOWFLAKE_HOST", "127.0.0.1"),
-        port=int(os.environ["SHOPSTREAM_SNOWFLAKE_PORT"]),
-        protocol=os.environ.get("SHOPSTREAM_SNOWFLAKE_PROTOCOL", "https"),
+        host=settings.host,
+        port=settings.snowflake_port,
+        protocol="https",
         insecure_mode=True,
         database=database,
         login_timeout=30,
@@ -495,7 +505,8 @@ def raw_table_ddl(database: str) -> list[str]:
     statements = re.findall(r"create table if not exists .*?\);", text, flags=re.S | re.I)
     assert len(statements) == 7, statements
     return [
-        s.replace("{{ params.database }}", database).replace("create table if not exists", "create or replace table")
+        s.replace("{{ params.raw_schema }}", f"{database}.{RAW_SCHEMA}")
+        .replace("create table if not exists", "create or replace table")
         for s in statements
     ]
 
@@ -533,7 +544,7 @@ def query(sql: str) -> list[tuple]:
 
 def dbt(*args: str, target_path: Path) -> dict:
     """Run dbt on the isolated database; return its run_results.json."""
-    env = {**os.environ, "SHOPSTREAM_SNOWFLAKE_DATABASE": DATABASE, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    env = {**os.environ, SNOWFLAKE_DATABASE_ENV: DATABASE, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     result = subprocess.run(
         [
             dbt_executable(),
@@ -543,7 +554,7 @@ def dbt(*args: str, target_path: Path) -> dict:
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--target",
-            "embedded",
+            EMBEDDED_DBT_TARGET,
             "--target-path",
             str(target_path),
             "--log-path",

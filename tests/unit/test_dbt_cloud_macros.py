@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from include.shopstream import dbt_manifest
-from include.shopstream.config import DBT_PROJECT_DIR, dbt_executable
+from include.shopstream.config import CLOUD_DBT_TARGET, DBT_PROJECT_DIR, dbt_executable
 
 # Root-project macros that may share a name with dbt's: dbt documents overriding this one
 # (custom schema names, macros/generate_schema_name.sql). Nothing else.
@@ -83,6 +83,8 @@ PROBE = """
 PLACEHOLDER_CLOUD_ENV = {
     "SNOWFLAKE_ACCOUNT": "test-placeholder",
     "SNOWFLAKE_USER": "test-placeholder",
+    # dbt's role: the masking policy must name the profile's, whatever it is.
+    "SNOWFLAKE_ROLE": "TEST_DBT_ROLE",
     "SNOWFLAKE_PRIVATE_KEY_PATH": "/dev/null",
     "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "test-placeholder",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -106,7 +108,7 @@ def cloud_compile(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, t
     assert dbt.exists(), f"{dbt} missing: install requirements/dbt.txt into the dbt venv"
     scratch = tmp_path_factory.mktemp("dbt-cloud")
     result = subprocess.run(
-        [str(dbt), "compile", "--quiet", "--no-populate-cache", "--profiles-dir", ".", "--target", "cloud",
+        [str(dbt), "compile", "--quiet", "--no-populate-cache", "--profiles-dir", ".", "--target", CLOUD_DBT_TARGET,
          "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"), "--inline", PROBE],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, **PLACEHOLDER_CLOUD_ENV},
@@ -166,6 +168,8 @@ def test_cloud_masks_the_marts_personal_data(cloud_compile: tuple[dict, dict]) -
     sql, _ = probes["pii_masking"]
     policy = "SHOPSTREAM.MARTS.PII_STRING_MASK"
     assert sql.startswith(f"create masking policy if not exists {policy} as (val string) returns string"), sql
+    assert f"is_role_in_session('{PLACEHOLDER_CLOUD_ENV['SNOWFLAKE_ROLE']}')" in sql, (
+        f"the policy does not read personal data in clear for the profile's role: {sql}")
     assert sql.endswith(
         f"alter table SHOPSTREAM.MARTS.dim_customers modify column email set masking policy {policy} force, "
         f"column full_name set masking policy {policy} force;"

@@ -15,13 +15,20 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowSkipException
 
 from include.shopstream import publish
-from include.shopstream.config import POWERBI_CONN_ID, POWERBI_VARIABLES, REPORT_EXPOSURE
+from include.shopstream.config import (
+    CLOUD_DBT_TARGET,
+    DBT_TARGET_ENV,
+    EMBEDDED_DBT_TARGET,
+    POWERBI_CONN_ID,
+    POWERBI_VARIABLES,
+    REPORT_EXPOSURE,
+)
 
 NODE = SimpleNamespace(name=REPORT_EXPOSURE)
 
 
 def _task(monkeypatch: pytest.MonkeyPatch, **env: str):
-    monkeypatch.setenv("SHOPSTREAM_DBT_TARGET", env.pop("target", "cloud"))
+    monkeypatch.setenv(DBT_TARGET_ENV, env.pop("target", CLOUD_DBT_TARGET))
     for name in POWERBI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -58,6 +65,7 @@ def test_cloud_with_power_bi_refreshes_the_semantic_model(monkeypatch: pytest.Mo
 
 
 def test_embedded_renders_the_previews_whatever_power_bi_says(monkeypatch: pytest.MonkeyPatch) -> None:
-    task = _task(monkeypatch, target="embedded", SHOPSTREAM_POWERBI_WORKSPACE_ID="w", SHOPSTREAM_POWERBI_DATASET_ID="d")
+    task = _task(monkeypatch, target=EMBEDDED_DBT_TARGET,
+                 SHOPSTREAM_POWERBI_WORKSPACE_ID="w", SHOPSTREAM_POWERBI_DATASET_ID="d")
     assert task.python_callable is publish.render_previews
     assert task.retries == 0

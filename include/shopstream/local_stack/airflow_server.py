@@ -13,57 +13,38 @@ for `make ui`; `make down` stops it.
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
 import signal
 import sys
 from pathlib import Path
 
-from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
-from include.shopstream.local_stack.settings import StackSettings
+from include.shopstream.config import ELT_DAG_ID
+from include.shopstream.local_stack.process import ServerProcess, StackError, http_get
+from include.shopstream.local_stack.settings import AIRFLOW_PORT_ENV, StackSettings
 
-DEFAULT_PORT = 8080
 START_TIMEOUT_S = 180.0
 
 
-def ui_port() -> int:
-    """The API server's port (``SHOPSTREAM_AIRFLOW_PORT``, 8080 by default)."""
-    return int(os.environ.get("SHOPSTREAM_AIRFLOW_PORT", str(DEFAULT_PORT)))
-
-
-def ui_url(path: str = "") -> str:
-    return f"http://localhost:{ui_port()}{path}"
-
-
-def _healthy(port: int) -> bool:
+def _healthy(host: str, port: int) -> bool:
     """The API server answers and reports a healthy scheduler, triggerer and DAG processor."""
-    if not port_accepts("127.0.0.1", port):
-        return False
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        conn.request("GET", "/api/v2/monitor/health")
-        response = conn.getresponse()
-        body = response.read().decode()
-    except OSError:
-        return False
-    return response.status == 200 and body.count('"healthy"') >= 3
+    answer = http_get(host, port, "/api/v2/monitor/health")
+    return answer is not None and answer[0] == 200 and answer[1].count('"healthy"') >= 3
 
 
 def server(settings: StackSettings) -> ServerProcess:
-    port = ui_port()
+    host, port = settings.host, settings.airflow_port
     return ServerProcess(
         name="airflow",
         command=[str(Path(sys.executable).parent / "airflow"), "standalone"],
-        host="127.0.0.1",
+        host=host,
         port=port,
-        port_env="SHOPSTREAM_AIRFLOW_PORT",
+        port_env=AIRFLOW_PORT_ENV,
         run_dir=settings.stack_dir / "run",
-        is_ready=lambda: _healthy(port),
+        is_ready=lambda: _healthy(host, port),
         env={
             "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__HOST": host,
             # Links in logs and the UI's own redirects use this address.
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            "AIRFLOW__API__BASE_URL": settings.airflow_url(),
             # The task and trigger log servers next to it, so the tests' Airflow and the user's coexist.
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 1),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 2),
@@ -96,7 +77,7 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(
-        f"\nAirflow UI: {ui_url('/dags/shopstream_elt')}  (graph: the dbt models are tasks)\n"
+        f"\nAirflow UI: {settings.airflow_url(f'/dags/{ELT_DAG_ID}')}  (graph: the dbt models are tasks)\n"
         f"Log: {server(settings).log_file}\nStop it with: make down"
     )
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from include.shopstream.local_stack.airflow_server import ui_port
+from include.shopstream.local_stack.settings import StackSettings
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 READ_ATTEMPTS = 3
@@ -69,7 +69,8 @@ class AirflowClient:
     """
 
     def __init__(self, port: int | None = None, timeout_s: float = 30.0) -> None:
-        self.base = f"http://127.0.0.1:{port or ui_port()}"
+        settings = StackSettings.from_env()
+        self.base = f"http://{settings.host}:{port or settings.airflow_port}"
         self.timeout_s = timeout_s
         self._token: str | None = None
 
@@ -176,7 +177,8 @@ class AirflowClient:
         self, dag_id: str, run_id: str, *, timeout_s: float = 1800.0, poll_s: float = 2.0,
         on_task: Callable[[TaskResult], None] | None = None,
     ) -> RunResult:
-        """Poll the run until it ends; ``on_task`` is called once per task instance as it finishes."""
+        """Poll the run until it ends (or ``timeout_s``, 30 minutes unless the caller says: `make run` and
+        `make bench` take it); ``on_task`` is called once per task instance as it finishes."""
         deadline = time.monotonic() + timeout_s
         reported: dict[str, tuple[str | None, int]] = {}
         while True:

@@ -16,8 +16,8 @@ from include.shopstream.config import (
     S3_RAW_PREFIX,
     SNOWFLAKE_DATABASE,
 )
-from include.shopstream.local_stack.process import ServerProcess, port_accepts
-from include.shopstream.local_stack.settings import StackSettings
+from include.shopstream.local_stack.process import ServerProcess, http_get, port_accepts
+from include.shopstream.local_stack.settings import S3_PORT_ENV, SNOWFLAKE_PORT_ENV, StackSettings
 
 # moto accepts any key pair; these name the local stack in logs, they protect nothing.
 S3_ACCESS_KEY = "shopstream"
@@ -34,7 +34,7 @@ def s3_server(settings: StackSettings) -> ServerProcess:
         ],
         host=settings.host,
         port=settings.s3_port,
-        port_env="SHOPSTREAM_S3_PORT",
+        port_env=S3_PORT_ENV,
         run_dir=settings.stack_dir / "run",
         is_ready=lambda: _http_ok(settings.host, settings.s3_port),
     )
@@ -72,11 +72,12 @@ def snowflake_server(settings: StackSettings) -> ServerProcess:
             "--s3-endpoint", settings.s3_endpoint,
             "--s3-key", S3_ACCESS_KEY,
             "--s3-secret", S3_SECRET_KEY,
+            "--s3-region", settings.s3_region,
             "--bootstrap-sql", str(settings.stack_dir / "run" / "warehouse_bootstrap.sql"),
         ],
         host=settings.host,
         port=settings.snowflake_port,
-        port_env="SHOPSTREAM_SNOWFLAKE_PORT",
+        port_env=SNOWFLAKE_PORT_ENV,
         run_dir=settings.stack_dir / "run",
         is_ready=lambda: _https_answers(settings),
         env={"PYTHONPATH": str(PROJECT_ROOT)},
@@ -93,7 +94,7 @@ def create_bucket(settings: StackSettings) -> None:
         endpoint_url=settings.s3_endpoint,
         aws_access_key_id=S3_ACCESS_KEY,
         aws_secret_access_key=S3_SECRET_KEY,
-        region_name="us-east-1",
+        region_name=settings.s3_region,
     )
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if S3_BUCKET not in existing:
@@ -101,14 +102,9 @@ def create_bucket(settings: StackSettings) -> None:
 
 
 def _http_ok(host: str, port: int) -> bool:
-    if not port_accepts(host, port):
-        return False
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", "/")
-        return conn.getresponse().status < 500
-    except OSError:
-        return False
+    """The server answers ``GET /`` without a server error."""
+    answer = http_get(host, port)
+    return answer is not None and answer[0] < 500
 
 
 def _https_answers(settings: StackSettings) -> bool:

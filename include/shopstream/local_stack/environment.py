@@ -15,18 +15,31 @@ from pathlib import Path
 
 from include.shopstream.config import (
     AWS_CONN_ID,
+    DAGS_DIR,
+    DBT_EXECUTABLE_ENV,
     DBT_PROJECT_DIR,
+    DBT_TARGET_ENV,
     EMBEDDED_DBT_TARGET,
     POSTGRES_CONN_ID,
     PROJECT_ROOT,
+    RAW_SCHEMA,
     SNOWFLAKE_CONN_ID,
     SNOWFLAKE_DATABASE,
     SOURCE_DATABASE,
+    SOURCE_DSN_ENV,
+    TRANSFORMER_SESSION,
     dbt_docs_projects_setting,
 )
 from include.shopstream.local_stack.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
 from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE, PG_USER
-from include.shopstream.local_stack.settings import StackSettings
+from include.shopstream.local_stack.settings import (
+    AIRFLOW_PORT_ENV,
+    PG_PORT_ENV,
+    S3_PORT_ENV,
+    SNOWFLAKE_PORT_ENV,
+    STACK_DIR_ENV,
+    StackSettings,
+)
 
 SNOWFLAKE_USER = "SHOPSTREAM_PIPELINE"
 SNOWFLAKE_ACCOUNT = "shopstream-local"
@@ -73,18 +86,17 @@ def airflow_connections(settings: StackSettings) -> dict[str, dict]:
             "conn_type": "aws",
             "login": S3_ACCESS_KEY,
             "password": S3_SECRET_KEY,
-            "extra": {"endpoint_url": settings.s3_endpoint, "region_name": "us-east-1"},
+            "extra": {"endpoint_url": settings.s3_endpoint, "region_name": settings.s3_region},
         },
         SNOWFLAKE_CONN_ID: {
             "conn_type": "snowflake",
             "login": SNOWFLAKE_USER,
             "password": passphrase,  # the private key's passphrase, as in the cloud connection
-            "schema": "RAW",
+            "schema": RAW_SCHEMA,
             "extra": {
                 "account": SNOWFLAKE_ACCOUNT,
                 "database": SNOWFLAKE_DATABASE,
-                "warehouse": "TRANSFORM_WH",
-                "role": "TRANSFORMER",
+                **TRANSFORMER_SESSION,
                 "private_key_content": private_key,
                 "host": settings.host,
                 "port": settings.snowflake_port,
@@ -104,7 +116,7 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
     env.update(
         {
             "AIRFLOW_HOME": str(settings.airflow_home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -123,19 +135,21 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             # The embedded target publishes nothing: `make manifest` builds them into target/.
             "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": dbt_docs_projects_setting(str(DBT_PROJECT_DIR / "target")),
             "PYTHONPATH": str(PROJECT_ROOT),
-            "SHOPSTREAM_DBT_EXECUTABLE": str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
-            "SHOPSTREAM_DBT_TARGET": EMBEDDED_DBT_TARGET,
-            "SHOPSTREAM_STACK_DIR": str(settings.stack_dir),
-            "SHOPSTREAM_PG_PORT": str(settings.postgres_port),
-            "SHOPSTREAM_S3_PORT": str(settings.s3_port),
-            "SHOPSTREAM_SNOWFLAKE_PORT": str(settings.snowflake_port),
+            DBT_EXECUTABLE_ENV: str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
+            DBT_TARGET_ENV: EMBEDDED_DBT_TARGET,
+            STACK_DIR_ENV: str(settings.stack_dir),
+            PG_PORT_ENV: str(settings.postgres_port),
+            S3_PORT_ENV: str(settings.s3_port),
+            SNOWFLAKE_PORT_ENV: str(settings.snowflake_port),
+            AIRFLOW_PORT_ENV: str(settings.airflow_port),
             # The Snowflake connector (Airflow and dbt) trusts the embedded server's local CA.
             "REQUESTS_CA_BUNDLE": str(settings.ca_bundle),
-            "SHOPSTREAM_PG_DSN": (
+            SOURCE_DSN_ENV: (
                 f"host={settings.host} port={settings.postgres_port} user={PG_USER} dbname={SOURCE_DATABASE}"
             ),
-            "NO_PROXY": "127.0.0.1,localhost",
-            # `airflow standalone` starts its components as `airflow ...` found on PATH.
+            "NO_PROXY": f"{settings.host},localhost",
+            # `airflow standalone` starts its components as `airflow ...` found on PATH. (The stack's
+            # plumbing: the caller's PATH, extended, not a setting; settings.py reads the settings.)
             "PATH": f"{settings.venvs_dir / 'airflow' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )

@@ -28,6 +28,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from include.shopstream.local_stack.settings import StackSettings
+
 LOG = logging.getLogger("shopstream.fakesnow")
 
 
@@ -53,7 +55,7 @@ def ensure_tls_files(tls_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     return server_pem, bundle
 
 
-def register_s3(endpoint_url: str, access_key: str, secret_key: str) -> None:
+def register_s3(endpoint_url: str, access_key: str, secret_key: str, region: str) -> None:
     """Let fakesnow's shared DuckDB read ``s3://`` URLs from the local S3 server."""
     import s3fs
 
@@ -63,7 +65,7 @@ def register_s3(endpoint_url: str, access_key: str, secret_key: str) -> None:
         endpoint_url=endpoint_url,
         key=access_key,
         secret=secret_key,
-        client_kwargs={"region_name": "us-east-1"},
+        client_kwargs={"region_name": region},
         # A load lists and reads files written seconds earlier: never serve a stale listing.
         use_listings_cache=False,
         skip_instance_cache=True,
@@ -109,12 +111,14 @@ class FailFast:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
+    # The stack (emulators.snowflake_server) passes every address and key; docker-compose.override.yml too.
+    parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--tls-dir", type=Path, required=True)
-    parser.add_argument("--s3-endpoint", required=True, help="e.g. http://127.0.0.1:55500")
-    parser.add_argument("--s3-key", default="shopstream")
-    parser.add_argument("--s3-secret", default="shopstream")
+    parser.add_argument("--s3-endpoint", required=True, help="the S3 server's URL: http://<host>:<port>")
+    parser.add_argument("--s3-key", required=True)
+    parser.add_argument("--s3-secret", required=True)
+    parser.add_argument("--s3-region", default=StackSettings.s3_region)
     parser.add_argument("--bootstrap-sql", type=Path, help="statements to run once the server starts")
     args = parser.parse_args()
 
@@ -124,7 +128,7 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     server_pem, bundle = ensure_tls_files(args.tls_dir, sorted({args.host, "127.0.0.1", "localhost"}))
-    register_s3(args.s3_endpoint, args.s3_key, args.s3_secret)
+    register_s3(args.s3_endpoint, args.s3_key, args.s3_secret, args.s3_region)
     if args.bootstrap_sql:
         bootstrap(args.bootstrap_sql)
     LOG.info("fakesnow on https://%s:%s, S3 at %s, CA bundle %s", args.host, args.port, args.s3_endpoint, bundle)

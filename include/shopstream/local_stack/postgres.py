@@ -13,23 +13,23 @@ from pathlib import Path
 
 from include.shopstream.config import SOURCE_DATABASE
 from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
-from include.shopstream.local_stack.settings import StackSettings
+from include.shopstream.local_stack.settings import PG_PORT_ENV, StackSettings
 
 PG_USER = "postgres"
 # Airflow's metadata database lives on the same server as the source, in a database of its own.
 AIRFLOW_DATABASE = "airflow"
 
 
-def find_bin_dir() -> Path:
+def find_bin_dir(settings: StackSettings) -> Path:
     """The folder holding ``initdb`` and ``postgres``.
 
-    In order: ``SHOPSTREAM_PG_BIN``; the machine's PostgreSQL (Debian keeps it off PATH in
+    In order: ``settings.pg_bin`` (``SHOPSTREAM_PG_BIN``); the machine's PostgreSQL (Debian keeps it off PATH in
     /usr/lib/postgresql/<version>/bin); PATH; the binaries the ``pgserver`` wheel ships, which
     ``make install`` adds when the machine has no PostgreSQL.
     """
     candidates: list[Path] = []
-    if env := os.environ.get("SHOPSTREAM_PG_BIN"):
-        candidates.append(Path(env))
+    if settings.pg_bin:
+        candidates.append(settings.pg_bin)
     debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
     candidates += [Path(p) for p in debian]
     if on_path := shutil.which("initdb"):
@@ -84,7 +84,7 @@ def _reachable_by(user: str, folder: Path) -> bool:
 
 def server(settings: StackSettings) -> ServerProcess:
     """The PostgreSQL server process, its cluster initialised on first use."""
-    bin_dir = find_bin_dir()
+    bin_dir = find_bin_dir(settings)
     user = _server_user()
     data = _data_dir(settings, user) / "data"
     return ServerProcess(
@@ -99,7 +99,7 @@ def server(settings: StackSettings) -> ServerProcess:
         ],
         host=settings.host,
         port=settings.postgres_port,
-        port_env="SHOPSTREAM_PG_PORT",
+        port_env=PG_PORT_ENV,
         run_dir=settings.stack_dir / "run",
         is_ready=lambda: port_accepts(settings.host, settings.postgres_port) and _accepts_queries(settings),
         user=user,
@@ -109,7 +109,7 @@ def server(settings: StackSettings) -> ServerProcess:
 
 def init_cluster(settings: StackSettings) -> None:
     """Run initdb once: trust authentication on loopback only, UTF-8, UTC."""
-    bin_dir = find_bin_dir()
+    bin_dir = find_bin_dir(settings)
     user = _server_user()
     data = _data_dir(settings, user) / "data"
     if (data / "PG_VERSION").exists():
@@ -127,7 +127,7 @@ def init_cluster(settings: StackSettings) -> None:
     if result.returncode != 0:
         raise StackError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
     with (data / "postgresql.conf").open("a") as conf:
-        conf.write("\ntimezone = 'UTC'\nlisten_addresses = '127.0.0.1'\n")
+        conf.write(f"\ntimezone = 'UTC'\nlisten_addresses = '{settings.host}'\n")
 
 
 def _accepts_queries(settings: StackSettings) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -33,6 +34,19 @@ def port_accepts(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def http_get(host: str, port: int, path: str = "/") -> tuple[int, str] | None:
+    """``(status, body)`` of ``GET http://host:port/path``, or None when nothing answers within 2 s."""
+    if not port_accepts(host, port):
+        return None
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode(errors="replace")
+    except OSError:
+        return None
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -32,6 +32,8 @@ from typing import Any
 
 from include.shopstream.config import (
     ELT_DAG_ID,
+    GENERATED_HISTORY_DAYS,
+    GENERATED_ORDERS,
     POSTGRES_CONN_ID,
     PROJECT_ROOT,
     SOURCE_SCHEMA,
@@ -43,9 +45,9 @@ from include.shopstream.local_stack.dag_runs import AirflowClient, RunResult, Ta
 from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
 
-# The hooks used for the summary log every statement at INFO: noise here, right in task logs.
+# The hooks used for the summary log every statement at INFO: noise here, right in task logs. (A setting
+# of this process's Airflow, written before Airflow is imported: plumbing, not a setting it reads.)
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-RUN_TIMEOUT_S = 1800.0
 
 
 def source_is_empty() -> bool:
@@ -64,9 +66,10 @@ def generator(*args: str) -> None:
 
 def simulate_day(day: date) -> None:
     """Simulate ``day`` in the source, unless the source already holds it (as the simulator DAG does)."""
+    from include.data_gen.dsn import resolve_conninfo
     from include.data_gen.next_day import simulate_next_day
 
-    report = simulate_next_day(os.environ["SHOPSTREAM_PG_DSN"], seed=42, day=day, skip_if_present=True)
+    report = simulate_next_day(resolve_conninfo(), day=day, skip_if_present=True)
     print(f"\nSimulating {day} in the source\n{report.format()}", flush=True)
 
 
@@ -84,7 +87,7 @@ def run_day(client: AirflowClient, ds: date) -> RunResult:
     # Queued ahead of the scheduler's own run of the latest day (the scheduler starts queued runs in
     # `run_after` order), which then finds nothing new.
     client.trigger(ELT_DAG_ID, day=ds, run_id=run_id, run_after=datetime(ds.year, ds.month, ds.day, tzinfo=UTC))
-    result = client.follow(ELT_DAG_ID, run_id, timeout_s=RUN_TIMEOUT_S, on_task=print_task)
+    result = client.follow(ELT_DAG_ID, run_id, on_task=print_task)
     print(f"Run {run_id}: {result.state} in {result.duration_s or 0:.0f} s", flush=True)
     return result
 
@@ -148,17 +151,22 @@ def _fmt(value: int | None) -> str:
 def main() -> int:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday, help="the day to load, YYYY-MM-DD")
-    parser.add_argument("--orders", type=int, default=2000, help="orders to generate into an empty source")
-    parser.add_argument("--history-days", type=int, default=30, help="days of history to generate")
-    parser.add_argument("--days", type=int, default=1, help="consecutive days to run, ending with --ds")
+    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday,
+                        help="the day to load, YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument("--orders", type=int, default=GENERATED_ORDERS,
+                        help="orders to generate into an empty source (default: %(default)s)")
+    parser.add_argument("--history-days", type=int, default=GENERATED_HISTORY_DAYS,
+                        help="days of history to generate (default: %(default)s)")
+    parser.add_argument("--days", type=int, default=1,
+                        help="consecutive days to run, ending with --ds (default: %(default)s)")
     args = parser.parse_args()
     if args.days < 1 or args.history_days < 1 or args.orders < 1:
         parser.error("--days, --history-days and --orders must be positive")
     first_day = args.ds - timedelta(days=args.days - 1)
     started = time.monotonic()
 
-    print(airflow_server.start(StackSettings.from_env()), flush=True)
+    settings = StackSettings.from_env()
+    print(airflow_server.start(settings), flush=True)
     if source_is_empty():
         print(f"Source is empty: generating {args.orders} orders over {args.history_days} days to {first_day}")
         generator("--orders", str(args.orders), "--days", str(args.history_days),
@@ -190,7 +198,7 @@ def main() -> int:
         path = figures.write(figures.RUN_SUMMARY, run_summary(args, result, elapsed, counts, reconciliation, previews))
         print(f"Figures of this run: {path} (read by `make report`)")
     print(f"\nDAG run {ELT_DAG_ID} {args.ds}: {result.state}; {args.days} day(s) in {elapsed:.0f} s")
-    print(f"See it with its per-model tasks: {airflow_server.ui_url(f'/dags/{ELT_DAG_ID}')} "
+    print(f"See it with its per-model tasks: {settings.airflow_url(f'/dags/{ELT_DAG_ID}')} "
           "(Airflow keeps running: `make ui` prints this again, `make down` stops it)")
     if result.state != "success":
         print(f"The run did not succeed ({result.failed()}): open the failed tasks' logs in the UI "

@@ -1,4 +1,16 @@
-"""Where the embedded stack lives and listens. Ports and folders come from the environment."""
+"""Where the embedded stack lives and listens: the one module that reads the stack's environment.
+
+Every setting of the embedded servers and of the stack's Airflow is a field of :class:`StackSettings`,
+read once by :meth:`StackSettings.from_env` with its default stated here (the pipeline's own settings
+are read by include/shopstream/config.py). Variables, all optional:
+
+- ``SHOPSTREAM_PG_PORT``, ``SHOPSTREAM_S3_PORT``, ``SHOPSTREAM_SNOWFLAKE_PORT``,
+  ``SHOPSTREAM_AIRFLOW_PORT`` (Airflow's log servers take the two ports after it): TCP ports on the
+  loopback address, each defaulting to its value in ``DEFAULT_PORTS``;
+- ``SHOPSTREAM_STACK_DIR`` (``.local/stack``), ``SHOPSTREAM_VENVS_DIR`` (``.local/venvs``): folders;
+- ``SHOPSTREAM_PG_BIN``: the folder of PostgreSQL's ``initdb`` and ``postgres``, when it is not found
+  on its own (include/shopstream/local_stack/postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +20,26 @@ from pathlib import Path
 
 from include.shopstream.config import PROJECT_ROOT
 
+# The variables of the ports (the stack's environment passes them on to the processes it starts),
+# and each port's default.
+PG_PORT_ENV = "SHOPSTREAM_PG_PORT"
+S3_PORT_ENV = "SHOPSTREAM_S3_PORT"
+SNOWFLAKE_PORT_ENV = "SHOPSTREAM_SNOWFLAKE_PORT"
+AIRFLOW_PORT_ENV = "SHOPSTREAM_AIRFLOW_PORT"
+DEFAULT_PORTS = {PG_PORT_ENV: 55432, S3_PORT_ENV: 55500, SNOWFLAKE_PORT_ENV: 55443, AIRFLOW_PORT_ENV: 8080}
+# The stack's folder (its servers' data, logs, the Airflow home): the tests point it at their own.
+STACK_DIR_ENV = "SHOPSTREAM_STACK_DIR"
 
-def _port(var: str, default: int) -> int:
-    value = os.environ.get(var, str(default))
+
+def _port(var: str) -> int:
+    value = os.environ.get(var, str(DEFAULT_PORTS[var]))
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ValueError(f"{var}={value!r} is not a TCP port: set it to a number between 1 and 65535.")
     return int(value)
+
+
+def _folder(var: str, default: Path) -> Path:
+    return Path(os.environ.get(var, default)).resolve()
 
 
 @dataclass(frozen=True)
@@ -22,6 +48,8 @@ class StackSettings:
 
     ``stack_dir`` holds the servers' data, logs, pid files, generated credentials and the Airflow
     home: one git-ignored folder per stack, so the tests run their own stack beside the user's.
+    ``pg_bin`` is None unless the environment names PostgreSQL's binaries. docker-compose.override.yml
+    builds one for its containers' servers (no Airflow port of its own: the field's default).
     """
 
     stack_dir: Path
@@ -30,16 +58,24 @@ class StackSettings:
     postgres_port: int
     s3_port: int
     snowflake_port: int
+    airflow_port: int = DEFAULT_PORTS[AIRFLOW_PORT_ENV]
+    pg_bin: Path | None = None
+    # The region the S3 server and its clients agree on (moto accepts any; boto3 needs one).
+    s3_region: str = "us-east-1"
 
     @classmethod
     def from_env(cls) -> StackSettings:
+        """The settings of the environment; a port that is not a TCP port raises ValueError."""
+        pg_bin = os.environ.get("SHOPSTREAM_PG_BIN", "").strip()
         return cls(
-            stack_dir=Path(os.environ.get("SHOPSTREAM_STACK_DIR", PROJECT_ROOT / ".local" / "stack")).resolve(),
-            venvs_dir=Path(os.environ.get("SHOPSTREAM_VENVS_DIR", PROJECT_ROOT / ".local" / "venvs")).resolve(),
+            stack_dir=_folder(STACK_DIR_ENV, PROJECT_ROOT / ".local" / "stack"),
+            venvs_dir=_folder("SHOPSTREAM_VENVS_DIR", PROJECT_ROOT / ".local" / "venvs"),
             host="127.0.0.1",
-            postgres_port=_port("SHOPSTREAM_PG_PORT", 55432),
-            s3_port=_port("SHOPSTREAM_S3_PORT", 55500),
-            snowflake_port=_port("SHOPSTREAM_SNOWFLAKE_PORT", 55443),
+            postgres_port=_port(PG_PORT_ENV),
+            s3_port=_port(S3_PORT_ENV),
+            snowflake_port=_port(SNOWFLAKE_PORT_ENV),
+            airflow_port=_port(AIRFLOW_PORT_ENV),
+            pg_bin=Path(pg_bin) if pg_bin else None,
         )
 
     @property
@@ -57,3 +93,7 @@ class StackSettings:
     @property
     def airflow_home(self) -> Path:
         return self.stack_dir / "airflow"
+
+    def airflow_url(self, path: str = "") -> str:
+        """The address of the stack's Airflow UI and REST API, ``path`` appended (``/dags/<id>``)."""
+        return f"http://localhost:{self.airflow_port}{path}"

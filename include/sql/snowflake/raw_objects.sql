@@ -8,7 +8,7 @@
 
 -- RAW keeps every extracted version of a row: one row per (primary key, extraction), plus the file
 -- it came from and when it was loaded. Staging keeps the latest version.
-create table if not exists {{ params.database }}.RAW.USERS (
+create table if not exists {{ params.raw_schema }}.USERS (
     user_id         number(38, 0) not null,
     email           varchar,
     first_name      varchar,
@@ -22,7 +22,7 @@ create table if not exists {{ params.database }}.RAW.USERS (
     _loaded_at      timestamp_ntz
 );
 
-create table if not exists {{ params.database }}.RAW.PRODUCTS (
+create table if not exists {{ params.raw_schema }}.PRODUCTS (
     product_id    number(38, 0)  not null,
     sku           varchar,
     product_name  varchar,
@@ -36,7 +36,7 @@ create table if not exists {{ params.database }}.RAW.PRODUCTS (
     _loaded_at    timestamp_ntz
 );
 
-create table if not exists {{ params.database }}.RAW.ORDERS (
+create table if not exists {{ params.raw_schema }}.ORDERS (
     order_id               number(38, 0) not null,
     user_id                number(38, 0),
     order_status           varchar,
@@ -49,7 +49,7 @@ create table if not exists {{ params.database }}.RAW.ORDERS (
     _loaded_at             timestamp_ntz
 );
 
-create table if not exists {{ params.database }}.RAW.ORDER_ITEMS (
+create table if not exists {{ params.raw_schema }}.ORDER_ITEMS (
     order_item_id    number(38, 0)  not null,
     order_id         number(38, 0),
     product_id       number(38, 0),
@@ -62,7 +62,7 @@ create table if not exists {{ params.database }}.RAW.ORDER_ITEMS (
     _loaded_at       timestamp_ntz
 );
 
-create table if not exists {{ params.database }}.RAW.EVENTS (
+create table if not exists {{ params.raw_schema }}.EVENTS (
     event_id      number(38, 0) not null,
     user_id       number(38, 0),
     session_id    varchar,
@@ -75,7 +75,7 @@ create table if not exists {{ params.database }}.RAW.EVENTS (
     _loaded_at    timestamp_ntz
 );
 
-create table if not exists {{ params.database }}.RAW.CRM_CONTACTS (
+create table if not exists {{ params.raw_schema }}.CRM_CONTACTS (
     contact_id      number(38, 0) not null,
     user_id         number(38, 0),
     email           varchar,
@@ -91,7 +91,7 @@ create table if not exists {{ params.database }}.RAW.CRM_CONTACTS (
 
 -- The source's record of hard deletes (oltp.deleted_rows): one row per row deleted from one of the
 -- tables above, appended and never changed. Staging flags the rows it names as deleted.
-create table if not exists {{ params.database }}.RAW.DELETED_ROWS (
+create table if not exists {{ params.raw_schema }}.DELETED_ROWS (
     deleted_row_id  number(38, 0) not null,
     table_name      varchar       not null,
     row_id          number(38, 0) not null,
@@ -103,5 +103,5 @@ create table if not exists {{ params.database }}.RAW.DELETED_ROWS (
 -- Landing tables: COPY INTO writes each run's file here; the load inserts into RAW only the versions
 -- RAW does not hold yet, then removes the file's landing rows (include/shopstream/load.py).
 {% for raw_table, landing_table in params.tables %}
-create table if not exists {{ params.database }}.RAW.{{ landing_table }} like {{ params.database }}.RAW.{{ raw_table }};
+create table if not exists {{ params.raw_schema }}.{{ landing_table }} like {{ params.raw_schema }}.{{ raw_table }};
 {% endfor %}

@@ -1,6 +1,7 @@
 {#-
     The load watermark of an incremental fact: the latest `_loaded_at` already in the table (the
-    latest RAW load among the rows each fact row is computed from), less `watermark_overlap_minutes`.
+    latest RAW load among the rows each fact row is computed from), less `watermark_overlap_minutes`
+    (dbt_project.yml, its one value).
     A run reprocesses the rows loaded after it, whatever their business dates: an older day loaded
     after a newer one is picked up. An empty table reprocesses everything.
 -#}
@@ -8,7 +9,7 @@
     select
         dateadd(
             minute,
-            -{{ var('watermark_overlap_minutes', 60) }},
+            -{{ var('watermark_overlap_minutes') }},
             coalesce(max(_loaded_at), '1900-01-01 00:00:00'::timestamp_ntz)
         )
     from {{ this }}

@@ -1,7 +1,8 @@
 {#-
     Customers' personal data in the marts is masked for everyone but dbt's role: a Snowflake masking
-    policy returns the value when TRANSFORMER (or a role above it, such as SYSADMIN) is in the session,
-    '***MASKED***' otherwise, so REPORTER (Power BI) never reads an e-mail, a name or a phone number.
+    policy returns the value when dbt's role (the profile's: TRANSFORMER) or a role above it, such as
+    SYSADMIN, is in the session, '***MASKED***' otherwise, so REPORTER (Power BI) never reads an e-mail,
+    a name or a phone number.
 
     A post-hook on every mart (dbt_project.yml) calls apply_pii_masking(): it sets the policy on the
     mart's columns named in pii_columns() and renders nothing for a mart without such a column.
@@ -34,9 +35,16 @@
         {{ return('') }}
     {%- endif -%}
     {%- set policy = relation.database ~ '.' ~ relation.schema ~ '.PII_STRING_MASK' -%}
+    {#- dbt's role is the profile's (in Airflow, the Snowflake connection's): named once, there. -#}
+    {%- if not target.role -%}
+        {{ exceptions.raise_compiler_error(
+            "apply_pii_masking: the profile names no role, so the masking policy cannot name the role "
+            ~ "that reads personal data in clear: set the role of target '" ~ target.name ~ "' "
+            ~ "(profiles.yml, or the Snowflake connection's extra in Airflow)") }}
+    {%- endif -%}
 create masking policy if not exists {{ policy }} as (val string) returns string ->
     case
-        when val is null or is_role_in_session('{{ var("pii_unmasked_role", "TRANSFORMER") }}') then val
+        when val is null or is_role_in_session('{{ target.role | upper }}') then val
         else '***MASKED***'
     end
     comment = 'ShopStream: customers'' personal data, in clear for dbt''s role only (macros/masking.sql)';
