@@ -300,7 +300,7 @@ for name in {local_only!r}:
     sys.modules[name] = None  # an import of it raises ImportError, as in the Astro image
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder={dag_file!r})
-task = bag.dags[ELT_DAG_ID].get_task({task_id!r}) if not bag.import_errors else None
+task = bag.dags[{dag_id!r}].get_task({task_id!r}) if not bag.import_errors else None
 print(json.dumps({{
     "errors": {{k: str(v)[-2000:] for k, v in bag.import_errors.items()}},
     "operator": type(task).__name__ if task else None,
@@ -327,7 +327,7 @@ def test_the_cloud_dag_refreshes_power_bi_without_local_only_packages() -> None:
            "SHOPSTREAM_POWERBI_WORKSPACE_ID": "11111111-2222-3333-4444-555555555555",
            "SHOPSTREAM_POWERBI_DATASET_ID": "66666666-7777-8888-9999-000000000000"}
     code = _CLOUD_PARSE.format(local_only=["matplotlib", "sqlglot", "detect_secrets"],
-                               dag_file=str(dag_file(ELT_DAG_ID)), task_id=REPORT_TASK_ID)
+                               dag_file=str(dag_file(ELT_DAG_ID)), dag_id=ELT_DAG_ID, task_id=REPORT_TASK_ID)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
                           cwd=PROJECT_ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
