@@ -37,10 +37,11 @@ TEST_STACK = StackSettings.from_env()
 # Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
 # no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
 HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
-# The image's own dbt (its Dockerfile's ENV) stays the one its tests run.
-_IMAGE_DBT = {k: os.environ[k] for k in (DBT_EXECUTABLE_ENV,) if k in os.environ and not HAS_EMBEDDED_STACK}
+# In the image, its own dbt (the Dockerfile's ENV) stays the one its tests run.
+_image_dbt = None if HAS_EMBEDDED_STACK else os.environ.get(DBT_EXECUTABLE_ENV)
 os.environ.update(stack_environment(TEST_STACK))
-os.environ.update(_IMAGE_DBT)
+if _image_dbt:
+    os.environ[DBT_EXECUTABLE_ENV] = _image_dbt
 TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
 # The report step of the test stack's DAG runs writes its previews there, not into output/report.
 os.environ.setdefault(REPORT_DIR_ENV, str(TEST_STACK.stack_dir / "report"))
