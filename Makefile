@@ -110,18 +110,22 @@ run: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline \
 		$(if $(DS),--ds $(DS)) $(if $(DAYS),--days $(DAYS)) $(if $(ORDERS),--orders $(ORDERS))
 
-# Two pytest processes side by side: the embedded stack's tests (one stack and one sequence of runs,
-# in order) and every other test (unit, DAG integrity, the image rehearsal), whose report follows.
-# (pytest-xdist's loadgroup would keep the stack's tests on one worker, but it does not group on
-# pytest 9.2: pytest-dev/pytest-xdist#1386.) `pytest` alone runs everything in one process.
+# Two pytest processes side by side on one test stack (tests/stack.py starts it first, stops it after):
+# the DAG runs on its Airflow (tests marked `airflow`: one sequence of runs, in order) and every other
+# test (unit, DAG integrity, the image rehearsal, the dbt build and the generator on databases of
+# their own), whose report follows. (pytest-xdist's loadgroup would keep the Airflow tests on one
+# worker, but it does not group on pytest 9.2: pytest-dev/pytest-xdist#1386.) `pytest` alone runs
+# everything in one process.
 test: install manifest browser
 	@mkdir -p .local; \
-	$(AIRFLOW_PY) -m pytest -p no:cacheprovider tests/unit tests/dags tests/astro > .local/test-beside.log 2>&1 & beside=$$!; \
-	$(AIRFLOW_PY) -m pytest tests/integration; stack=$$?; \
+	$(AIRFLOW_PY) -m tests.stack start || exit 1; \
+	$(AIRFLOW_PY) -m pytest -p no:cacheprovider -m "not airflow" tests > .local/test-beside.log 2>&1 & beside=$$!; \
+	$(AIRFLOW_PY) -m pytest -m airflow tests/integration; airflow=$$?; \
 	wait $$beside; beside_rc=$$?; \
-	echo; echo "=== tests/unit tests/dags tests/astro, run beside the stack's tests (.local/test-beside.log) ==="; \
+	echo; echo "=== every test not marked airflow, run beside them (.local/test-beside.log) ==="; \
 	cat .local/test-beside.log; \
-	[ $$stack -eq 0 ] && [ $$beside_rc -eq 0 ]
+	$(AIRFLOW_PY) -m tests.stack stop; \
+	[ $$airflow -eq 0 ] && [ $$beside_rc -eq 0 ]
 
 ui: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.airflow_server

@@ -159,6 +159,19 @@ def test_every_dbt_node_has_its_task(elt) -> None:
         assert bool(checked) == (f"{_task_group_of(uid, manifest)}.source" in task_ids), f"{uid}"
 
 
+def test_the_dags_dbt_commands_leave_the_unit_tests_to_ci(elt) -> None:
+    """Every dbt task runs with DBT_EXCLUDE_RESOURCE_TYPES=unit_test: the project has unit tests, whose
+    fixed inputs CI proves (tests/integration/test_warehouse_dbt.py), not each daily run."""
+    import json
+
+    from include.shopstream.config import DBT_MANIFEST_PATH
+
+    assert json.loads(DBT_MANIFEST_PATH.read_text())["unit_tests"], "the project has no unit test left"
+    dbt_tasks = [t for t in elt.tasks if t.task_id.startswith("dbt.") and hasattr(t, "env")]
+    assert dbt_tasks
+    assert all(t.env.get("DBT_EXCLUDE_RESOURCE_TYPES") == "unit_test" for t in dbt_tasks)
+
+
 def test_dbt_runs_after_every_load(elt) -> None:
     producer = elt.get_task("dbt.dbt_producer_watcher")
     upstream = {t.task_id for t in producer.get_flat_relatives(upstream=True)}

@@ -61,7 +61,7 @@ from include.shopstream.local_stack.dag_runs import AirflowApiError, AirflowClie
 from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
 TODAY = datetime.now(UTC).date()
 LATEST_DAY = TODAY - timedelta(days=1)  # the interval the scheduler's own run covers
@@ -185,14 +185,14 @@ def dsn(embedded_stack: StackSettings) -> str:
 
 
 @pytest.fixture(scope="module")
-def airflow(embedded_stack: StackSettings, dsn: str) -> Iterator[AirflowClient]:
+def airflow(airflow_db: StackSettings, dsn: str) -> Iterator[AirflowClient]:
     """The test stack's Airflow, with shopstream_elt paused (each step decides when it runs)."""
-    print(airflow_server.start(embedded_stack))
+    print(airflow_server.start(airflow_db))
     client = AirflowClient()
     client.wait_for_dag(ELT_DAG_ID)
     client.set_paused(ELT_DAG_ID, True)
     yield client
-    print(airflow_server.stop(embedded_stack))
+    print(airflow_server.stop(airflow_db))
 
 
 def trigger_and_follow(client: AirflowClient, *, day: date | None, conf: dict | None = None) -> RunResult:

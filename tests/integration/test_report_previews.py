@@ -18,7 +18,8 @@ from include.shopstream.report import pbir, previews
 from include.shopstream.report.previews import data
 from tests.report_checks import assert_renders_cleanly
 
-pytestmark = pytest.mark.integration
+# After the pipeline test, in its process: it reads the marts those DAG runs built.
+pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
 @pytest.fixture(scope="module")
 def warehouse(embedded_stack):

@@ -16,8 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from include.shopstream.config import PROJECT_ROOT
 from include.shopstream.notify import failures_file
+
+# `airflow dags test` writes its run to the metadata DB the pipeline test's Airflow uses.
+pytestmark = pytest.mark.airflow
 
 PROBE_DAG_ID = "shopstream_timeout_probe"
 PROBE = f'''
@@ -46,6 +51,7 @@ def _probe_failures() -> list[dict]:
     return [record for record in map(json.loads, lines) if record["dag_id"] == PROBE_DAG_ID]
 
 
+@pytest.mark.usefixtures("airflow_db")
 def test_a_task_past_its_timeout_fails_and_the_notifier_records_it(tmp_path: Path) -> None:
     dags = tmp_path / "dags"
     dags.mkdir()

@@ -48,6 +48,9 @@ def server(settings: StackSettings) -> ServerProcess:
             # The task and trigger log servers next to it, so the tests' Airflow and the user's coexist.
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 1),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 2),
+            # Task logs at INFO whatever the caller's level (`make run` quiets its own hooks to WARNING):
+            # the UI's task logs would otherwise hold warnings only.
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         },
         # Like Ctrl+C: SIGTERM to the parent alone leaves the scheduler and api-server running.
         stop_signal=signal.SIGINT,
@@ -59,8 +62,14 @@ def start(settings: StackSettings) -> str:
     return server(settings).start(timeout=START_TIMEOUT_S)
 
 
+# After Ctrl+C the API server, triggerer and log servers exit; the scheduler, the DAG processor and the
+# LocalExecutor's workers do not (Airflow 3.3.2, nor after SIGTERM), so a longer wait only delays the
+# SIGKILL that ends them. A run still in flight is cut short.
+STOP_GRACE_S = 5.0
+
+
 def stop(settings: StackSettings) -> str:
-    return server(settings).stop()
+    return server(settings).stop(timeout=STOP_GRACE_S)
 
 
 def main() -> int:
