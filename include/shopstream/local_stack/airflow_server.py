@@ -25,7 +25,15 @@ START_TIMEOUT_S = 180.0
 
 
 def _healthy(host: str, port: int) -> bool:
-    """The API server answers and reports a healthy scheduler, triggerer and DAG processor."""
+    """The execution API (what task processes call) answers, and the API server reports a healthy
+    scheduler, triggerer and DAG processor.
+
+    The execution API sets itself up on its first request, which takes seconds: asked first, it does
+    so while the other components start, instead of inside the first task of the first run.
+    """
+    execution = http_get(host, port, "/execution/health")
+    if execution is None or execution[0] != 200:
+        return False
     answer = http_get(host, port, "/api/v2/monitor/health")
     return answer is not None and answer[0] == 200 and answer[1].count('"healthy"') >= 3
 
