@@ -41,6 +41,8 @@ from include.shopstream.local_stack.settings import (
     StackSettings,
 )
 
+# The folder of the embedded stack's airflow_local_settings.py (preloads the DAG's modules).
+AIRFLOW_CONFIG_DIR = Path(__file__).parent / "airflow_config"
 SNOWFLAKE_USER = "SHOPSTREAM_PIPELINE"
 SNOWFLAKE_ACCOUNT = "shopstream-local"
 
@@ -134,7 +136,8 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             # The dbt docs in the Airflow UI (Cosmos' Airflow 3 plugin reads only this setting).
             # The embedded target publishes nothing: `make manifest` builds them into target/.
             "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": dbt_docs_projects_setting(str(DBT_PROJECT_DIR / "target")),
-            "PYTHONPATH": str(PROJECT_ROOT),
+            # The project, and the embedded stack's airflow_local_settings (local_stack/airflow_config).
+            "PYTHONPATH": os.pathsep.join((str(PROJECT_ROOT), str(AIRFLOW_CONFIG_DIR))),
             DBT_EXECUTABLE_ENV: str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
             DBT_TARGET_ENV: EMBEDDED_DBT_TARGET,
             STACK_DIR_ENV: str(settings.stack_dir),
