@@ -40,13 +40,15 @@ def http_get(host: str, port: int, path: str = "/") -> tuple[int, str] | None:
     """``(status, body)`` of ``GET http://host:port/path``, or None when nothing answers within 2 s."""
     if not port_accepts(host, port):
         return None
+    conn = http.client.HTTPConnection(host, port, timeout=2)
     try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
         conn.request("GET", path)
         response = conn.getresponse()
         return response.status, response.read().decode(errors="replace")
     except OSError:
         return None
+    finally:
+        conn.close()
 
 
 def tail(path: Path, lines: int = 15) -> str:

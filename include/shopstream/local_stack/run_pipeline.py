@@ -43,11 +43,13 @@ from include.shopstream.layer_counts import LayerCounts, all_counts, revenue_rec
 from include.shopstream.local_stack import airflow_server, figures
 from include.shopstream.local_stack.dag_runs import AirflowClient, RunResult, TaskResult
 from include.shopstream.local_stack.settings import StackSettings
-from include.shopstream.notify import failures_file
 
 # The hooks used for the summary log every statement at INFO: noise here, right in task logs. (A setting
-# of this process's Airflow, written before Airflow is imported: plumbing, not a setting it reads.)
+# of this process's Airflow, written before Airflow is imported, so no module above may import it:
+# plumbing, not a setting it reads. Airflow itself logs at INFO: airflow_server sets its level.)
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+
+from include.shopstream import notify  # imports Airflow, so after the level above
 
 
 def source_is_empty() -> bool:
@@ -202,7 +204,7 @@ def main() -> int:
           "(Airflow keeps running: `make ui` prints this again, `make down` stops it)")
     if result.state != "success":
         print(f"The run did not succeed ({result.failed()}): open the failed tasks' logs in the UI "
-              f"(failures are also recorded in {failures_file()}), fix, then `make run` again.", file=sys.stderr)
+              f"(failures are also recorded in {notify.failures_file()}), fix, then `make run` again.", file=sys.stderr)
         return 1
     return 0
 

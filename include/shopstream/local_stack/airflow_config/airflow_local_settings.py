@@ -7,7 +7,7 @@ those forks are inherited, so a task process only runs the DAG file itself (`mak
 the run's figures). Imported here at the first fork rather than at import time: Airflow imports this
 module while it is still setting itself up, and the DAG's modules import Airflow.
 
-Not in the Astro image (cloud path): its executor and process model are Astronomer's.
+The Astro image does not put this folder on its path: its executors and processes are Astronomer's.
 """
 
 from __future__ import annotations
