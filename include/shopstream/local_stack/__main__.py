@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 
-from include.shopstream.local_stack import stack
+from include.shopstream.local_stack import airflow_server, stack
 from include.shopstream.local_stack.environment import stack_environment
 from include.shopstream.local_stack.process import StackError
 from include.shopstream.local_stack.settings import StackSettings
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         action = {"start": stack.start, "stop": stack.stop, "status": stack.status}[options.command]
         for line in action(settings):
             print(line)
+        if options.command == "status":  # Airflow too: `make run` leaves it running
+            print(airflow_server.server(settings).status())
     except (StackError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

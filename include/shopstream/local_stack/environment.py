@@ -132,6 +132,9 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             "AIRFLOW__CORE__PARALLELISM": "8",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # Cosmos' caches (the dbt profile it writes, dbt's partial-parse state) in the stack's
+            # folder, not in /tmp/cosmos shared by every checkout and stack of the machine.
+            "AIRFLOW__COSMOS__CACHE_DIR": str(settings.stack_dir / "cosmos"),
             "AIRFLOW__COSMOS__ENABLE_DAG_VERSIONING": "False",
             # The dbt docs in the Airflow UI (Cosmos' Airflow 3 plugin reads only this setting).
             # The embedded target publishes nothing: `make manifest` builds them into target/.

@@ -150,10 +150,20 @@ def _fmt(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
+def day_argument(value: str) -> date:
+    """``--ds`` (``make run DS=...``): a calendar day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a day: give it as YYYY-MM-DD, e.g. make run DS=2026-11-20"
+        ) from None
+
+
 def main() -> int:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ds", type=date.fromisoformat, default=yesterday,
+    parser.add_argument("--ds", type=day_argument, default=yesterday,
                         help="the day to load, YYYY-MM-DD (default: yesterday, UTC)")
     parser.add_argument("--orders", type=int, default=GENERATED_ORDERS,
                         help="orders to generate into an empty source (default: %(default)s)")
