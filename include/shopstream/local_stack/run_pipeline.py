@@ -87,8 +87,11 @@ def run_day(client: AirflowClient, ds: date) -> RunResult:
     run_id = f"manual__{ds.isoformat()}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     print(f"\nTriggering {ELT_DAG_ID} for {ds} (run {run_id})", flush=True)
     # Queued ahead of the scheduler's own run of the latest day (the scheduler starts queued runs in
-    # `run_after` order), which then finds nothing new.
+    # `run_after` order), which then finds nothing new. The DAG is switched on only once this run is
+    # queued: switched on first, the scheduler could create and start its own run before the trigger
+    # (seen: the full load then ran in the scheduled run, and `make run` waited for it).
     client.trigger(ELT_DAG_ID, day=ds, run_id=run_id, run_after=datetime(ds.year, ds.month, ds.day, tzinfo=UTC))
+    client.set_paused(ELT_DAG_ID, False)
     result = client.follow(ELT_DAG_ID, run_id, on_task=print_task)
     print(f"Run {run_id}: {result.state} in {result.duration_s or 0:.0f} s", flush=True)
     return result
@@ -185,7 +188,6 @@ def main() -> int:
                   "--end-date", (first_day + timedelta(days=1)).isoformat())
     client = AirflowClient()
     client.wait_for_dag(ELT_DAG_ID)
-    client.set_paused(ELT_DAG_ID, False)
     result: RunResult | None = None
     for offset in range(args.days):
         day = first_day + timedelta(days=offset)
