@@ -28,8 +28,9 @@ def _healthy(host: str, port: int) -> bool:
     """The execution API (what task processes call) answers, and the API server reports a healthy
     scheduler, triggerer and DAG processor.
 
-    The execution API sets itself up on its first request, which takes seconds: asked first, it does
-    so while the other components start, instead of inside the first task of the first run.
+    The execution API sets itself up on its first request, which takes seconds of CPU: asked here, that
+    cost comes before "ready" instead of inside the first task of the first run (it adds as much to
+    the start as it takes from that task: it does not overlap the other components' start).
     """
     execution = http_get(host, port, "/execution/health")
     if execution is None or execution[0] != 200:
