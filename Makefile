@@ -24,10 +24,10 @@ AIRFLOW_PY := $(VENVS)/airflow/bin/python
 DBT := $(CURDIR)/$(VENVS)/dbt/bin/dbt
 DBT_DIR := include/dbt/shopstream
 MANIFEST := $(DBT_DIR)/target/manifest.json
-STACK := PYTHONPATH=$(CURDIR) $(AIRFLOW_PY) -m include.shopstream.local_stack
+STACK := PYTHONPATH=$(CURDIR) $(AIRFLOW_PY) -m embedded
 IN_STACK := $(STACK) exec --
 # `make run DS=2026-11-20 DAYS=3 ORDERS=20000`: each is passed on only when set; the run driver
-# (include/shopstream/local_stack/run_pipeline.py) and include/shopstream/config.py hold the defaults.
+# (embedded/run_pipeline.py) and include/shopstream/config.py hold the defaults.
 DS ?=
 DAYS ?=
 ORDERS ?=
@@ -107,7 +107,7 @@ up: install
 	$(STACK) start
 
 run: up manifest
-	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.run_pipeline \
+	$(IN_STACK) $(AIRFLOW_PY) -m embedded.run_pipeline \
 		$(if $(DS),--ds $(DS)) $(if $(DAYS),--days $(DAYS)) $(if $(ORDERS),--orders $(ORDERS))
 
 # Two pytest processes side by side on one test stack (tests/stack.py starts it first, stops it after):
@@ -128,11 +128,11 @@ test: install manifest browser
 	[ $$airflow -eq 0 ] && [ $$beside_rc -eq 0 ]
 
 ui: up manifest
-	$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.airflow_server
+	$(IN_STACK) $(AIRFLOW_PY) -m embedded.airflow_server
 
 down:
 	@if [ -x $(AIRFLOW_PY) ]; then \
-		$(IN_STACK) $(AIRFLOW_PY) -m include.shopstream.local_stack.airflow_server --stop; \
+		$(IN_STACK) $(AIRFLOW_PY) -m embedded.airflow_server --stop; \
 		$(STACK) stop; \
 	fi
 

@@ -42,7 +42,7 @@ def main() -> int:
             return 1
         tasks = len(bag.dags[ELT_DAG_ID].tasks)
     measured = timings[1:]
-    from include.shopstream.local_stack import figures
+    from embedded import figures
 
     figures.write(figures.BENCH, {
         "command": f"python bench/bench_dag_parse.py --repeat {args.repeat}", "machine": figures.machine(),

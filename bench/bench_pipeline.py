@@ -23,10 +23,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+from embedded import airflow_server, figures
+from embedded.dag_runs import AirflowClient
+from embedded.settings import StackSettings
 from include.shopstream.config import DBT_PROJECT_DIR, ELT_DAG_ID, REPORT_EXPOSURE, dbt_executable, dbt_target
-from include.shopstream.local_stack import airflow_server, figures
-from include.shopstream.local_stack.dag_runs import AirflowClient
-from include.shopstream.local_stack.settings import StackSettings
 
 RATIO_GOAL = 1.5
 

@@ -14,37 +14,47 @@ from pathlib import Path
 
 import pytest
 
-from include.shopstream.config import DBT_EXECUTABLE_ENV, PROJECT_ROOT, REPORT_DIR_ENV
-from include.shopstream.local_stack.settings import (
-    AIRFLOW_PORT_ENV,
-    PG_PORT_ENV,
-    S3_PORT_ENV,
-    SNOWFLAKE_PORT_ENV,
-    STACK_DIR_ENV,
-    StackSettings,
-)
+from include.shopstream.config import DBT_EXECUTABLE_ENV, LOCAL_ONLY_PACKAGES, PROJECT_ROOT, REPORT_DIR_ENV
 
-# The test stack's folder and ports, unless the environment names others.
-os.environ.setdefault(STACK_DIR_ENV, str(PROJECT_ROOT / ".local" / "test-stack"))
-os.environ.setdefault(PG_PORT_ENV, "56432")
-os.environ.setdefault(S3_PORT_ENV, "56500")
-os.environ.setdefault(SNOWFLAKE_PORT_ENV, "56443")
-os.environ.setdefault(AIRFLOW_PORT_ENV, "58080")
+# The image has neither local-only package: `astro dev pytest` (and its rehearsal,
+# tools/rehearse_astro_image.py) runs these tests without them.
+HAS_LOCAL_PACKAGES = all((PROJECT_ROOT / package / "__init__.py").exists() for package in LOCAL_ONLY_PACKAGES)
+# Without them, the tests of the embedded stack are not even collected (their conftest imports it).
+collect_ignore = [] if HAS_LOCAL_PACKAGES else ["integration", "stack.py"]
 
-from include.shopstream.local_stack.environment import stack_environment
+if HAS_LOCAL_PACKAGES:
+    from embedded.settings import (
+        AIRFLOW_PORT_ENV,
+        PG_PORT_ENV,
+        S3_PORT_ENV,
+        SNOWFLAKE_PORT_ENV,
+        STACK_DIR_ENV,
+        StackSettings,
+    )
 
-TEST_STACK = StackSettings.from_env()
-# Where the embedded stack cannot run (the Astro image under `astro dev pytest`, the rehearsal of it:
-# no .local/venvs there), its tests and those of local-only tools skip with a reason instead of failing.
-HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
-# In the image, its own dbt (the Dockerfile's ENV) stays the one its tests run.
-_image_dbt = None if HAS_EMBEDDED_STACK else os.environ.get(DBT_EXECUTABLE_ENV)
-os.environ.update(stack_environment(TEST_STACK))
-if _image_dbt:
-    os.environ[DBT_EXECUTABLE_ENV] = _image_dbt
-TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
-# The report step of the test stack's DAG runs writes its previews there, not into output/report.
-os.environ.setdefault(REPORT_DIR_ENV, str(TEST_STACK.stack_dir / "report"))
+    # The test stack's folder and ports, unless the environment names others.
+    os.environ.setdefault(STACK_DIR_ENV, str(PROJECT_ROOT / ".local" / "test-stack"))
+    os.environ.setdefault(PG_PORT_ENV, "56432")
+    os.environ.setdefault(S3_PORT_ENV, "56500")
+    os.environ.setdefault(SNOWFLAKE_PORT_ENV, "56443")
+    os.environ.setdefault(AIRFLOW_PORT_ENV, "58080")
+
+    from embedded.environment import stack_environment
+
+    TEST_STACK = StackSettings.from_env()
+    # Where the embedded stack cannot run (no .local/venvs: `make install` was not run), its tests and
+    # those of local-only tools skip with a reason instead of failing.
+    HAS_EMBEDDED_STACK = (TEST_STACK.venvs_dir / "emulators" / "bin" / "python").exists()
+    # Without the stack's venvs, a dbt the environment names (the image's) stays the one its tests run.
+    _image_dbt = None if HAS_EMBEDDED_STACK else os.environ.get(DBT_EXECUTABLE_ENV)
+    os.environ.update(stack_environment(TEST_STACK))
+    if _image_dbt:
+        os.environ[DBT_EXECUTABLE_ENV] = _image_dbt
+    TEST_STACK.airflow_home.mkdir(parents=True, exist_ok=True)
+    # The report step of the test stack's DAG runs writes its previews there, not into output/report.
+    os.environ.setdefault(REPORT_DIR_ENV, str(TEST_STACK.stack_dir / "report"))
+else:
+    HAS_EMBEDDED_STACK = False
 
 # Tests that run a local-only executable (no import to miss), by file.
 LOCAL_TOOL_TESTS = {"test_lint.py": "ruff", "test_sqlfluff.py": "sqlfluff in the dbt venv"}
@@ -56,7 +66,8 @@ def _local_only_modules() -> set[str]:
         pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)", path.read_text(), re.MULTILINE)
         return {re.sub(r"[-.]", "_", name).lower() for name in pins}
 
-    return names(PROJECT_ROOT / "requirements" / "airflow-local.txt") - names(PROJECT_ROOT / "requirements.txt")
+    added = names(PROJECT_ROOT / "requirements" / "airflow-local.txt") - names(PROJECT_ROOT / "requirements.txt")
+    return added | set(LOCAL_ONLY_PACKAGES)
 
 
 def _missing_local_tool(error: BaseException | None) -> str | None:
@@ -70,6 +81,8 @@ def _missing_local_tool(error: BaseException | None) -> str | None:
 
 
 def _needs(tool: str) -> str:
+    if tool in LOCAL_ONLY_PACKAGES:
+        return f"needs {tool}/, local-only tooling the Astro image does not ship (.dockerignore)"
     return f"needs {tool}, installed by `make install` only (requirements/airflow-local.txt, the dbt venv)"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 def assert_renders_cleanly(out: Path, content: dict, profile: Path, chromium: str) -> None:
     """Every page and visual drawn, no script error, no overflowing text, no console error."""
-    from include.shopstream.report.previews.page import chromium_state
+    from report_tools.previews.page import chromium_state
 
     state, console_errors = chromium_state(out / "index.html", profile, chromium)
     expected = sum(len(p["visuals"]) for p in content["pages"].values())

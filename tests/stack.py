@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from include.shopstream.local_stack import airflow_server, stack
-from include.shopstream.local_stack.process import StackError
+from embedded import airflow_server, stack
+from embedded.process import StackError
 from tests.conftest import TEST_STACK
 
 

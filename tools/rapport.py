@@ -357,8 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     build.mkdir(parents=True, exist_ok=True)
     profile = PROJECT_ROOT / ".local" / "chromium-rapport"
 
-    from include.shopstream.local_stack import airflow_server
-    from include.shopstream.local_stack.settings import StackSettings
+    from embedded import airflow_server
+    from embedded.settings import StackSettings
 
     settings = StackSettings.from_env()
     print(airflow_server.start(settings), flush=True)

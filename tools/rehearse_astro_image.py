@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+from include.shopstream.config import LOCAL_ONLY_PACKAGES  # noqa: E402  (run as a script, from tools/)
+
 IMAGE_HOME = "/usr/local/airflow"  # where the image keeps the project; rewritten to the rehearsal tree
 
 
@@ -115,6 +118,9 @@ def rehearse(workdir: Path, source: Path, uv: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
     tree.mkdir(parents=True)
     print(f"build context: {copy_build_context(source, tree)} files in {tree}")
+    shipped = [package for package in LOCAL_ONLY_PACKAGES if (tree / package).exists()]
+    if shipped:
+        raise SystemExit(f"the image would ship local-only tooling: {', '.join(shipped)} (add it to .dockerignore)")
 
     dockerfile = tree / "Dockerfile"
     version = image_python_version(dockerfile)

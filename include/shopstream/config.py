@@ -4,7 +4,7 @@ The DAG, the local stack, the data generator, the tests and the benchmarks all r
 here. Only values that differ between a laptop and the cloud come from the environment, and this is
 the one module of the pipeline that reads it (each variable below, with a default that works on the
 embedded stack); the embedded servers' own settings (ports, folders) are read by
-include/shopstream/local_stack/settings.py. Importing this module costs nothing: the DAG imports it
+embedded/settings.py. Importing this module costs nothing: the DAG imports it
 at every parse.
 """
 
@@ -39,6 +39,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = PROJECT_ROOT / "dags"
 INCLUDE_DIR = PROJECT_ROOT / "include"
 SQL_DIR = INCLUDE_DIR / "sql"
+# Local-only packages beside include/: the embedded servers and run driver, the report tooling.
+# .dockerignore keeps them out of the Astro image; the pipeline imports neither at module level.
+LOCAL_ONLY_PACKAGES = ("embedded", "report_tools")
 DBT_PROJECT_DIR = INCLUDE_DIR / "dbt" / "shopstream"
 DBT_MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 

@@ -270,8 +270,10 @@ REPORT_TASK_ID = f"dbt.{REPORT_EXPOSURE}_exposure"
 
 def test_the_report_is_published_after_the_marts_it_reads(elt) -> None:
     """The exposure's task follows the `.run` and `.test` tasks of every model the exposure depends on,
-    and on the embedded stack (the tests' environment) it renders the previews."""
-    from include.shopstream.publish import render_previews
+    and on the embedded stack (the tests' environment) it renders the previews. In the Astro image
+    (no embedded/: the cloud target, no Power BI variables) it says why it skips the refresh."""
+    from include.shopstream.config import is_embedded
+    from include.shopstream.publish import render_previews, skip_refresh
 
     marts = dbt_manifest.load().exposure_models(REPORT_EXPOSURE)
     assert "mart_sales_overview" in marts, marts
@@ -279,7 +281,7 @@ def test_the_report_is_published_after_the_marts_it_reads(elt) -> None:
     upstream = {t.task_id for t in report.get_flat_relatives(upstream=True)}
     for mart in marts:
         assert {f"dbt.{mart}.run", f"dbt.{mart}.test"} <= upstream, f"the report does not wait for {mart}"
-    assert report.python_callable is render_previews
+    assert report.python_callable is (render_previews if is_embedded() else skip_refresh)
 
 
 def test_cosmos_converts_the_exposure_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -306,7 +308,8 @@ def test_the_warning_filter_keeps_other_node_types() -> None:
     assert keep.filter(record("Unavailable conversion function for <DbtResourceType.ANALYSIS> (node <y>)."))
 
 
-# The cloud's DAG, parsed with the report tooling's local-only packages made unimportable.
+# The cloud's DAG, parsed with the local-only packages (the project's and the report tooling's
+# dependencies) made unimportable.
 _CLOUD_PARSE = """
 import json, sys
 for name in {local_only!r}:
@@ -319,8 +322,8 @@ print(json.dumps({{
     "operator": type(task).__name__ if task else None,
     "group_id": getattr(task, "group_id", None), "dataset_id": getattr(task, "dataset_id", None),
     "conn_id": getattr(task, "conn_id", None),
-    "loaded": sorted(m for m in sys.modules if m.startswith("include.shopstream.report") or m in {local_only!r}
-                     and sys.modules[m] is not None),
+    "loaded": sorted(m for m in sys.modules if sys.modules[m] is not None
+                     and (m.split(".")[0] in {packages!r} or m in {local_only!r})),
 }}))
 """
 
@@ -334,12 +337,13 @@ def test_the_cloud_dag_refreshes_power_bi_without_local_only_packages() -> None:
     import os
     import sys
 
-    from include.shopstream.config import POWERBI_CONN_ID
+    from include.shopstream.config import LOCAL_ONLY_PACKAGES, POWERBI_CONN_ID
 
     env = {**os.environ, DBT_TARGET_ENV: CLOUD_DBT_TARGET,
            "SHOPSTREAM_POWERBI_WORKSPACE_ID": "11111111-2222-3333-4444-555555555555",
            "SHOPSTREAM_POWERBI_DATASET_ID": "66666666-7777-8888-9999-000000000000"}
-    code = _CLOUD_PARSE.format(local_only=["matplotlib", "sqlglot", "detect_secrets"],
+    code = _CLOUD_PARSE.format(local_only=["matplotlib", "sqlglot", "detect_secrets", *LOCAL_ONLY_PACKAGES],
+                               packages=LOCAL_ONLY_PACKAGES,
                                dag_file=str(dag_file(ELT_DAG_ID)), dag_id=ELT_DAG_ID, task_id=REPORT_TASK_ID)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False,
                           cwd=PROJECT_ROOT, timeout=300)

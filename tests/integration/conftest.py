@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from embedded import airflow_server, stack
+from embedded.postgres import AIRFLOW_DATABASE
+from embedded.settings import StackSettings
 from include.shopstream.config import SOURCE_DSN_ENV
-from include.shopstream.local_stack import airflow_server, stack
-from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE
-from include.shopstream.local_stack.settings import StackSettings
 from tests.conftest import TEST_STACK
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

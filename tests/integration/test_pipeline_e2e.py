@@ -38,6 +38,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from embedded import airflow_server
+from embedded.dag_runs import AirflowApiError, AirflowClient, RunResult
+from embedded.settings import StackSettings
 from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     ELT_DAG_ID,
@@ -56,9 +59,6 @@ from include.shopstream.config import (
 )
 from include.shopstream.extract import run_key
 from include.shopstream.layer_counts import SOURCE_REVENUE_SQL
-from include.shopstream.local_stack import airflow_server
-from include.shopstream.local_stack.dag_runs import AirflowApiError, AirflowClient, RunResult
-from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from include.shopstream.report import pbir, previews
-from include.shopstream.report.previews import data
+from report_tools import pbir, previews
+from report_tools.previews import data
 from tests.report_checks import assert_renders_cleanly
 
 # After the pipeline test, in its process: it reads the marts those DAG runs built.

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from embedded.settings import StackSettings
 from include.data_gen.loader import apply_ddl
 from include.shopstream.config import (
     AWS_CONN_ID,
@@ -31,7 +32,6 @@ from include.shopstream.config import (
     TABLES_BY_NAME,
 )
 from include.shopstream.extract import extract_task
-from include.shopstream.local_stack.settings import StackSettings
 from include.shopstream.notify import failures_file
 from include.shopstream.schema_contract import DriftKind, SchemaDriftError, check_source_table
 

@@ -36,6 +36,8 @@ from typing import Any
 
 import pytest
 
+from embedded.environment import SNOWFLAKE_ACCOUNT
+from embedded.settings import StackSettings
 from include.shopstream.config import (
     DBT_PROJECT_DIR,
     EMBEDDED_DBT_TARGET,
@@ -44,8 +46,6 @@ from include.shopstream.config import (
     SQL_DIR,
     dbt_executable,
 )
-from include.shopstream.local_stack.environment import SNOWFLAKE_ACCOUNT
-from include.shopstream.local_stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
 

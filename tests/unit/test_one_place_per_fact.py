@@ -1,7 +1,7 @@
 """Each environment fact is read in one module, and the names and defaults that dbt must restate agree.
 
 - The environment is read by include/shopstream/config.py (the pipeline) and
-  include/shopstream/local_stack/settings.py (the embedded stack) only; the few other places that touch
+  embedded/settings.py (the embedded stack) only; the few other places that touch
   ``os.environ`` pass it on to a child process or write a setting, and are listed below with why.
 - The embedded dbt target's name is spelled, quoted, only in config.py, the dbt project's switch of
   macro paths, the emulator's shims and the profile.
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from embedded.settings import DEFAULT_PORTS, SNOWFLAKE_PORT_ENV
 from include.shopstream.config import (
     CLOUD_DBT_TARGET,
     DAGS_DIR,
@@ -28,24 +29,24 @@ from include.shopstream.config import (
     DEFAULT_SNOWFLAKE_DATABASE,
     EMBEDDED_DBT_TARGET,
     INCLUDE_DIR,
+    LOCAL_ONLY_PACKAGES,
     PROJECT_ROOT,
     SNOWFLAKE_DATABASE_ENV,
     TRANSFORMER_SESSION,
     dbt_threads,
 )
-from include.shopstream.local_stack.settings import DEFAULT_PORTS, SNOWFLAKE_PORT_ENV
 
-READERS = {"include/shopstream/config.py", "include/shopstream/local_stack/settings.py"}
+READERS = {"include/shopstream/config.py", "embedded/settings.py"}
 # Every other use of os.environ / os.getenv, with how many and why: none of them reads a setting.
 PLUMBING = {
-    # `local_stack exec`: the command runs in the caller's environment plus the stack's.
-    "include/shopstream/local_stack/__main__.py": 1,
+    # `python -m embedded exec`: the command runs in the caller's environment plus the stack's.
+    "embedded/__main__.py": 1,
     # A server process inherits the caller's environment plus its own variables.
-    "include/shopstream/local_stack/process.py": 1,
+    "embedded/process.py": 1,
     # The stack's PATH is the caller's with the Airflow venv first.
-    "include/shopstream/local_stack/environment.py": 1,
+    "embedded/environment.py": 1,
     # Writes Airflow's log level for this process before Airflow is imported.
-    "include/shopstream/local_stack/run_pipeline.py": 1,
+    "embedded/run_pipeline.py": 1,
     # PYENV_ROOT, pyenv's own variable (the Makefile's lookup of PYTHON); the rehearsed image's
     # environment, the caller's less the project's and Airflow's variables.
     "tools/rehearse_astro_image.py": 2,
@@ -66,7 +67,8 @@ def _environment_uses(path: Path) -> int:
 
 
 def _python_files() -> list[Path]:
-    roots = (INCLUDE_DIR, DAGS_DIR, PROJECT_ROOT / "tools", PROJECT_ROOT / "bench")
+    roots = (INCLUDE_DIR, DAGS_DIR, *(PROJECT_ROOT / package for package in LOCAL_ONLY_PACKAGES),
+             PROJECT_ROOT / "tools", PROJECT_ROOT / "bench")
     return sorted(p for root in roots for p in root.rglob("*.py") if "dbt_packages" not in p.parts)
 
 
@@ -75,7 +77,7 @@ def test_the_environment_is_read_in_config_and_stack_settings_only() -> None:
     assert set(uses) >= READERS, f"the readers no longer read the environment? {sorted(uses)}"
     others = {path: n for path, n in uses.items() if path not in READERS}
     assert others == PLUMBING, (
-        f"os.environ outside config.py and local_stack/settings.py: {others} (expected {PLUMBING}). "
+        f"os.environ outside config.py and embedded/settings.py: {others} (expected {PLUMBING}). "
         "Read a setting in config.py (the pipeline's) or StackSettings (the stack's) and import it."
     )
 
@@ -95,7 +97,8 @@ def test_the_embedded_target_is_named_in_its_places_only() -> None:
         "include/dbt/shopstream/profiles.yml",
     }
     quoted = re.compile(rf"""['"]{EMBEDDED_DBT_TARGET}['"]""")
-    roots = (INCLUDE_DIR, DAGS_DIR, PROJECT_ROOT / "tools", PROJECT_ROOT / "tests", PROJECT_ROOT / "bench")
+    roots = (INCLUDE_DIR, DAGS_DIR, *(PROJECT_ROOT / package for package in LOCAL_ONLY_PACKAGES),
+             PROJECT_ROOT / "tools", PROJECT_ROOT / "tests", PROJECT_ROOT / "bench")
     found = []
     for root in roots:
         for path in root.rglob("*"):

@@ -16,7 +16,7 @@ import pytest
 
 from include.shopstream import dbt_manifest
 from include.shopstream.config import PROJECT_ROOT
-from include.shopstream.report import consistency, measures, pbir, tmdl
+from report_tools import consistency, measures, pbir, tmdl
 
 POWERBI = PROJECT_ROOT / "powerbi"
 MODEL = POWERBI / "ShopStream.SemanticModel"

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from include.shopstream.config import PROJECT_ROOT
-from include.shopstream.report import dax_reference, measures, tmdl
-from include.shopstream.report.dax_reference import Order
+from report_tools import dax_reference, measures, tmdl
+from report_tools.dax_reference import Order
 from tests.report_checks import assert_renders_cleanly
 
 MODEL = PROJECT_ROOT / "powerbi" / "ShopStream.SemanticModel"
@@ -186,14 +186,14 @@ def synthetic_frames(seed: int = 3) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    from include.shopstream.report import previews
+    from report_tools import previews
 
     out = tmp_path_factory.mktemp("report")
     return out, previews.render(synthetic_frames(), out)
 
 
 def test_previews_name_their_axes_and_count_what_they_say(rendered: tuple[Path, dict]) -> None:
-    from include.shopstream.report.previews.data import page_data
+    from report_tools.previews.data import page_data
 
     items, totals = page_data(synthetic_frames())
     trend = items["revenue_trend"]
@@ -225,7 +225,7 @@ def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_
     """The page's script is no rubber stamp: a card value too wide for its card is reported."""
     import shutil
 
-    from include.shopstream.report.previews.page import chromium_state
+    from report_tools.previews.page import chromium_state
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -239,7 +239,7 @@ def test_the_overflow_check_catches_a_cut_text(rendered: tuple[Path, dict], tmp_
 
 def test_the_page_inlines_its_style_and_script_and_fetches_nothing(rendered: tuple[Path, dict]) -> None:
     """index.html carries templates/previews.css and previews.js whole, and every visual of every page."""
-    from include.shopstream.report.previews.page import TEMPLATES
+    from report_tools.previews.page import TEMPLATES
 
     out, content = rendered
     document = (out / "index.html").read_text()

@@ -2,7 +2,7 @@
 -- setup_warehouse task, role LOADER, which may create tables in RAW and nothing else).
 -- The database, the RAW schema, the file format and the stage are an admin's one-time job:
 -- include/sql/snowflake/admin/ in the cloud; the embedded stack makes them when its Snowflake
--- server starts (include/shopstream/local_stack/warehouse_bootstrap.sql).
+-- server starts (embedded/warehouse_bootstrap.sql).
 -- Rendered once when the DAG is parsed (include/shopstream/load.py), from include/shopstream/config.py
 -- alone: a run's conf never reaches this text.
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from include.shopstream import dbt_manifest
 from include.shopstream.config import SNOWFLAKE_CONN_ID, SNOWFLAKE_DATABASE
-from include.shopstream.report import measures as m
+from report_tools import measures as m
 
 MARTS = ("fct_orders", "fct_order_items", "dim_products", "dim_customers", "fct_events", "mart_sales_overview",
          "mart_product_performance", "mart_customer_ltv", "mart_data_quality_findings")

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from include.shopstream.report import pbir
-from include.shopstream.report.consistency import POWERBI_DIR
-from include.shopstream.report.previews import data, drawing
-from include.shopstream.report.previews.data import NOT_COMPUTED, Card, Chart, Shown
+from report_tools import pbir
+from report_tools.consistency import POWERBI_DIR
+from report_tools.previews import data, drawing
+from report_tools.previews.data import NOT_COMPUTED, Card, Chart, Shown
 
 REPORT_DIR = POWERBI_DIR / "ShopStream.Report"
 TITLE = "ShopStream — Preview computed from the marts — not a Power BI rendering"

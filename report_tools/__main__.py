@@ -1,4 +1,4 @@
-"""`python -m include.shopstream.report check | previews --out DIR`.
+"""`python -m report_tools check | previews --out DIR`.
 
 check     the Power BI project (powerbi/) against the dbt marts of the manifest and against itself
 previews  render each report page from the marts in the warehouse (Airflow connection
@@ -15,7 +15,7 @@ from include.shopstream.config import DBT_MANIFEST_PATH
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m include.shopstream.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m report_tools", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check powerbi/ against the dbt marts (reads the dbt manifest)")
     check.add_argument("--manifest", type=Path, default=DBT_MANIFEST_PATH)
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "check":
         from include.shopstream import dbt_manifest
-        from include.shopstream.report import consistency
+        from report_tools import consistency
 
         try:
             manifest = dbt_manifest.load(args.manifest)
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import logging
 
-    from include.shopstream.report import previews as pv
+    from report_tools import previews as pv
 
     logging.getLogger("airflow").setLevel(logging.WARNING)
     content = pv.render_from_warehouse(args.out)

@@ -13,6 +13,16 @@ import os
 import secrets
 from pathlib import Path
 
+from embedded.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
+from embedded.postgres import AIRFLOW_DATABASE, PG_USER
+from embedded.settings import (
+    AIRFLOW_PORT_ENV,
+    PG_PORT_ENV,
+    S3_PORT_ENV,
+    SNOWFLAKE_PORT_ENV,
+    STACK_DIR_ENV,
+    StackSettings,
+)
 from include.shopstream.config import (
     AWS_CONN_ID,
     DAGS_DIR,
@@ -29,16 +39,6 @@ from include.shopstream.config import (
     SOURCE_DSN_ENV,
     TRANSFORMER_SESSION,
     dbt_docs_projects_setting,
-)
-from include.shopstream.local_stack.emulators import S3_ACCESS_KEY, S3_SECRET_KEY
-from include.shopstream.local_stack.postgres import AIRFLOW_DATABASE, PG_USER
-from include.shopstream.local_stack.settings import (
-    AIRFLOW_PORT_ENV,
-    PG_PORT_ENV,
-    S3_PORT_ENV,
-    SNOWFLAKE_PORT_ENV,
-    STACK_DIR_ENV,
-    StackSettings,
 )
 
 # The folder of the embedded stack's airflow_local_settings.py (preloads the DAG's modules).
@@ -139,7 +139,7 @@ def stack_environment(settings: StackSettings) -> dict[str, str]:
             # The dbt docs in the Airflow UI (Cosmos' Airflow 3 plugin reads only this setting).
             # The embedded target publishes nothing: `make manifest` builds them into target/.
             "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": dbt_docs_projects_setting(str(DBT_PROJECT_DIR / "target")),
-            # The project, and the embedded stack's airflow_local_settings (local_stack/airflow_config).
+            # The project, and the embedded stack's airflow_local_settings (embedded/airflow_config).
             "PYTHONPATH": os.pathsep.join((str(PROJECT_ROOT), str(AIRFLOW_CONFIG_DIR))),
             DBT_EXECUTABLE_ENV: str(settings.venvs_dir / "dbt" / "bin" / "dbt"),
             DBT_TARGET_ENV: EMBEDDED_DBT_TARGET,

@@ -1,11 +1,11 @@
 """Airflow on the embedded stack: the components `astro dev start` runs, in the background.
 
-    python -m include.shopstream.local_stack.airflow_server          # start, wait until healthy
-    python -m include.shopstream.local_stack.airflow_server --stop   # stop it and all its children
+    python -m embedded.airflow_server          # start, wait until healthy
+    python -m embedded.airflow_server --stop   # stop it and all its children
 
 `airflow standalone` migrates the metadata DB and runs the scheduler (LocalExecutor), the DAG
 processor, the triggerer (the dbt node tasks wait in it) and the API server with the UI. It runs in
-the stack's environment (``local_stack exec``): the metadata DB on the stack's PostgreSQL, the three
+the stack's environment (``python -m embedded exec``): the metadata DB on the stack's PostgreSQL, the three
 connections, the dbt venv. `make run` starts it, triggers its runs through it and leaves it running
 for `make ui`; `make down` stops it.
 """
@@ -17,9 +17,9 @@ import signal
 import sys
 from pathlib import Path
 
+from embedded.process import ServerProcess, StackError, http_get
+from embedded.settings import AIRFLOW_PORT_ENV, StackSettings
 from include.shopstream.config import ELT_DAG_ID
-from include.shopstream.local_stack.process import ServerProcess, StackError, http_get
-from include.shopstream.local_stack.settings import AIRFLOW_PORT_ENV, StackSettings
 
 START_TIMEOUT_S = 180.0
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from include.shopstream.report import pbir
-from include.shopstream.report.previews.data import NOT_COMPUTED, Card, Chart, Shown, percent
+from report_tools import pbir
+from report_tools.previews.data import NOT_COMPUTED, Card, Chart, Shown, percent
 
 PAGE_WIDTH, PAGE_HEIGHT = 1280, 720  # px, Power BI's 16:9 page
 MAX_BARS = 12  # a bar chart's bars; the rest are summed into one

@@ -1,6 +1,6 @@
 """The embedded stack's Snowflake stand-in: a fakesnow server behind TLS that reads S3 from moto.
 
-Runs in the emulators venv (``python -m include.shopstream.local_stack.fakesnow_server``), never in
+Runs in the emulators venv (``python -m embedded.fakesnow_server``), never in
 Airflow's: it imports nothing of the project but this file. Three things make stock clients work
 against it unchanged:
 
@@ -28,7 +28,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from include.shopstream.local_stack.settings import StackSettings
+from embedded.settings import StackSettings
 
 LOG = logging.getLogger("shopstream.fakesnow")
 

@@ -7,6 +7,8 @@ import re
 import ssl
 from pathlib import Path
 
+from embedded.process import ServerProcess, http_get, port_accepts
+from embedded.settings import S3_PORT_ENV, SNOWFLAKE_PORT_ENV, StackSettings
 from include.shopstream.config import (
     PROJECT_ROOT,
     RAW_FILE_FORMAT,
@@ -16,8 +18,6 @@ from include.shopstream.config import (
     S3_RAW_PREFIX,
     SNOWFLAKE_DATABASE,
 )
-from include.shopstream.local_stack.process import ServerProcess, http_get, port_accepts
-from include.shopstream.local_stack.settings import S3_PORT_ENV, SNOWFLAKE_PORT_ENV, StackSettings
 
 # moto accepts any key pair; these name the local stack in logs, they protect nothing.
 S3_ACCESS_KEY = "shopstream"
@@ -65,7 +65,7 @@ def snowflake_server(settings: StackSettings) -> ServerProcess:
         name="snowflake",
         command=[
             str(settings.venvs_dir / "emulators" / "bin" / "python"),
-            "-m", "include.shopstream.local_stack.fakesnow_server",
+            "-m", "embedded.fakesnow_server",
             "--host", settings.host,
             "--port", str(settings.snowflake_port),
             "--tls-dir", str(settings.tls_dir),

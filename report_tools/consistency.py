@@ -29,7 +29,7 @@ from pathlib import Path
 
 from include.shopstream import dbt_manifest
 from include.shopstream.config import PROJECT_ROOT
-from include.shopstream.report import pbir, tmdl
+from report_tools import pbir, tmdl
 
 POWERBI_DIR = PROJECT_ROOT / "powerbi"
 PBIP_PATH = POWERBI_DIR / "ShopStream.pbip"

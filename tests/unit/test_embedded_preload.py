@@ -1,12 +1,12 @@
 """The embedded stack's airflow_local_settings: task processes forked from an Airflow process of the
-stack start with the DAG's modules already imported (local_stack/airflow_config)."""
+stack start with the DAG's modules already imported (embedded/airflow_config)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from include.shopstream.local_stack.environment import stack_environment
+from embedded.environment import stack_environment
 from tests.conftest import TEST_STACK
 
 FORK_AND_LOOK = """

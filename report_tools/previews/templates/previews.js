@@ -1,4 +1,4 @@
-// The previews page's script, inlined into index.html (include/shopstream/report/previews/page.py): the page
+// The previews page's script, inlined into index.html (report_tools/previews/page.py): the page
 // tabs, and the render report (#render-report) that page.chromium_state reads back from headless Chromium.
 window.__errors = [];
 window.onerror = function (message, source, line) { window.__errors.push(message + ' @' + line); report(); };

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from include.shopstream.local_stack import emulators, postgres
-from include.shopstream.local_stack.process import ServerProcess
-from include.shopstream.local_stack.settings import StackSettings
+from embedded import emulators, postgres
+from embedded.process import ServerProcess
+from embedded.settings import StackSettings
 
 
 def servers(settings: StackSettings) -> list[ServerProcess]:

@@ -11,9 +11,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+from embedded.process import ServerProcess, StackError, port_accepts
+from embedded.settings import PG_PORT_ENV, StackSettings
 from include.shopstream.config import SOURCE_DATABASE
-from include.shopstream.local_stack.process import ServerProcess, StackError, port_accepts
-from include.shopstream.local_stack.settings import PG_PORT_ENV, StackSettings
 
 PG_USER = "postgres"
 # Airflow's metadata database lives on the same server as the source, in a database of its own.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from include.shopstream.local_stack.settings import StackSettings
+from embedded.settings import StackSettings
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 READ_ATTEMPTS = 3

@@ -1,8 +1,8 @@
 """Command line of the embedded stack.
 
-    python -m include.shopstream.local_stack start|stop|status
-    python -m include.shopstream.local_stack env          # shell exports for Airflow, dbt and tools
-    python -m include.shopstream.local_stack exec -- CMD  # run CMD in that environment
+    python -m embedded start|stop|status
+    python -m embedded env          # shell exports for Airflow, dbt and tools
+    python -m embedded exec -- CMD  # run CMD in that environment
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import os
 import shlex
 import sys
 
-from include.shopstream.local_stack import airflow_server, stack
-from include.shopstream.local_stack.environment import stack_environment
-from include.shopstream.local_stack.process import StackError
-from include.shopstream.local_stack.settings import StackSettings
+from embedded import airflow_server, stack
+from embedded.environment import stack_environment
+from embedded.process import StackError
+from embedded.settings import StackSettings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m include.shopstream.local_stack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m embedded", description=__doc__)
     parser.add_argument("command", choices=["start", "stop", "status", "env", "exec"])
     parser.add_argument("args", nargs=argparse.REMAINDER, help="with exec: the command to run")
     options = parser.parse_args(argv)

@@ -1,13 +1,13 @@
 """`make run`: shopstream_elt through Airflow's scheduler on the embedded stack, followed task by task.
 
-Runs in the stack's environment (``local_stack exec``) once the stack is up:
+Runs in the stack's environment (``python -m embedded exec``) once the stack is up:
 1. fills the source with the Faker generator if it is empty;
 2. starts Airflow (scheduler, DAG processor, triggerer, API server) unless it runs, switches the DAG
    on and triggers one manual run per day through the REST API, as a user would from the UI: the
    run of day ``D`` has day ``D`` as its data interval;
 3. prints a line per finished task, then the rows of every layer, the revenue reconciliation, the
    time it took and where to look; the DAG's report task has rendered the previews (output/report/);
-4. writes these figures to output/run_summary.json (local_stack/figures.py), which `make report` reads.
+4. writes these figures to output/run_summary.json (embedded/figures.py), which `make report` reads.
 Airflow keeps running: `make ui` shows the runs, `make down` stops everything.
 
 With ``--days N`` it runs N consecutive days ending with ``ds``: the history ends with the first,
@@ -30,6 +30,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from embedded import airflow_server, figures
+from embedded.dag_runs import AirflowClient, RunResult, TaskResult
+from embedded.settings import StackSettings
 from include.shopstream.config import (
     ELT_DAG_ID,
     GENERATED_HISTORY_DAYS,
@@ -40,9 +43,6 @@ from include.shopstream.config import (
     report_previews_dir,
 )
 from include.shopstream.layer_counts import LayerCounts, all_counts, revenue_reconciliation
-from include.shopstream.local_stack import airflow_server, figures
-from include.shopstream.local_stack.dag_runs import AirflowClient, RunResult, TaskResult
-from include.shopstream.local_stack.settings import StackSettings
 
 # The hooks used for the summary log every statement at INFO: noise here, right in task logs. (A setting
 # of this process's Airflow, written before Airflow is imported, so no module above may import it:

@@ -12,6 +12,6 @@ charts, a little inline JavaScript for the page tabs, nothing fetched from the n
   page, its CSS and its JavaScript), the PNGs and ``totals.json``; and the headless Chromium check.
 """
 
-from include.shopstream.report.previews.page import REPORT_DIR, render, render_from_warehouse
+from report_tools.previews.page import REPORT_DIR, render, render_from_warehouse
 
 __all__ = ["REPORT_DIR", "render", "render_from_warehouse"]

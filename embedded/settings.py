@@ -9,7 +9,7 @@ are read by include/shopstream/config.py). Variables, all optional:
   loopback address, each defaulting to its value in ``DEFAULT_PORTS``;
 - ``SHOPSTREAM_STACK_DIR`` (``.local/stack``), ``SHOPSTREAM_VENVS_DIR`` (``.local/venvs``): folders;
 - ``SHOPSTREAM_PG_BIN``: the folder of PostgreSQL's ``initdb`` and ``postgres``, when it is not found
-  on its own (include/shopstream/local_stack/postgres.py).
+  on its own (embedded/postgres.py).
 """
 
 from __future__ import annotations
