@@ -4,6 +4,7 @@
 #   make test   every test (unit, DAG integrity, dbt, end to end through the scheduler)
 #   make ui     the Airflow UI on the embedded stack (started if needed): prints its address
 #   make bench  DAG parse time; one day through the scheduler against a plain dbt build
+#   make bench-scale  the full load and one day at 10k, 100k and 1M orders (long)
 #   make report rapport.pdf (French) from the figures of make run and make bench
 #   make down   stop everything the project started
 # Everything installed or produced lives in .local/ (git-ignored).
@@ -35,7 +36,7 @@ ORDERS ?=
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: install lock manifest browser up run test ui down status lint bench report clean
+.PHONY: install lock manifest browser up run test ui down status lint bench bench-scale report clean
 
 # A venv's stamp names its Python: a venv an older checkout made with another Python is made anew.
 INSTALLED := .installed-py$(PYTHON_VERSION)
@@ -145,6 +146,11 @@ lint: install
 bench: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) bench/bench_dag_parse.py
 	$(IN_STACK) $(AIRFLOW_PY) -m bench.bench_pipeline
+
+# The full load and one incremental day at 10,000, 100,000 and 1,000,000 orders (SIZES=10000,100000 to
+# choose), each on a new stack of its own (.local/scale-stack, other ports): long, and not in make test.
+bench-scale: install manifest
+	PYTHONPATH=$(CURDIR) $(AIRFLOW_PY) -m bench.bench_scale $(if $(SIZES),--sizes $(SIZES))
 
 # rapport.pdf, the project report in French (docs/rapport/rapport.html.j2, tools/rapport.py), built from
 # the figures of `make run` and `make bench` (output/run_summary.json, output/bench.json), the report

@@ -47,6 +47,9 @@ PLUMBING = {
     "embedded/environment.py": 1,
     # Writes Airflow's log level for this process before Airflow is imported.
     "embedded/run_pipeline.py": 1,
+    # The scale benchmark points the stack's settings at its own stack, passes them on, and quiets
+    # its own hooks' logs (as the run driver does).
+    "bench/bench_scale.py": 3,
     # PYENV_ROOT, pyenv's own variable (the Makefile's lookup of PYTHON); the rehearsed image's
     # environment, the caller's less the project's and Airflow's variables.
     "tools/rehearse_astro_image.py": 2,
