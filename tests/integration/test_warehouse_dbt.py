@@ -500,15 +500,18 @@ def connect(database: str | None = None):
 
 
 def raw_table_ddl(database: str) -> list[str]:
-    """The RAW tables of include/sql/snowflake/raw_objects.sql, for `database`, created afresh."""
-    text = (SQL_DIR / "snowflake" / "raw_objects.sql").read_text()
+    """The RAW tables of include/sql/snowflake/raw_objects.sql, for `database`, created afresh.
+
+    The file is a Jinja template (its shared columns are macros): rendered as the DAG renders it
+    (include/shopstream/load.py), without the landing tables.
+    """
+    import jinja2
+
+    template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
+    text = template.render(params={"raw_schema": f"{database}.{RAW_SCHEMA}", "tables": []})
     statements = re.findall(r"create table if not exists .*?\);", text, flags=re.S | re.I)
     assert len(statements) == 7, statements
-    return [
-        s.replace("{{ params.raw_schema }}", f"{database}.{RAW_SCHEMA}")
-        .replace("create table if not exists", "create or replace table")
-        for s in statements
-    ]
+    return [s.replace("create table if not exists", "create or replace table") for s in statements]
 
 
 BUILT_SCHEMAS = ("RAW", "STAGING", "INTERMEDIATE", "MARTS", "SNAPSHOTS", "ANALYTICS")

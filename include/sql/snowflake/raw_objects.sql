@@ -8,6 +8,21 @@
 
 -- RAW keeps every extracted version of a row: one row per (primary key, extraction), plus the file
 -- it came from and when it was loaded. Staging keeps the latest version.
+
+{#- The columns every RAW table ends with: the file the row came from, when it was loaded. #}
+{%- macro load_columns() -%}
+    _source_file    varchar       not null,
+    _loaded_at      timestamp_ntz
+{%- endmacro %}
+
+{#- The columns every extracted table ends with: the source row's audit timestamps (the extraction
+    selects by updated_at), then the load columns. #}
+{%- macro audit_columns() -%}
+    created_at      timestamp_ntz not null,
+    updated_at      timestamp_ntz not null,
+    {{ load_columns() }}
+{%- endmacro %}
+
 create table if not exists {{ params.raw_schema }}.USERS (
     user_id         number(38, 0) not null,
     email           varchar,
@@ -16,10 +31,7 @@ create table if not exists {{ params.raw_schema }}.USERS (
     country_code    varchar(2),
     city            varchar,
     signup_channel  varchar,
-    created_at      timestamp_ntz not null,
-    updated_at      timestamp_ntz not null,
-    _source_file    varchar       not null,
-    _loaded_at      timestamp_ntz
+    {{ audit_columns() }}
 );
 
 create table if not exists {{ params.raw_schema }}.PRODUCTS (
@@ -30,10 +42,7 @@ create table if not exists {{ params.raw_schema }}.PRODUCTS (
     brand         varchar,
     unit_price    number(12, 2),
     is_active     boolean,
-    created_at    timestamp_ntz  not null,
-    updated_at    timestamp_ntz  not null,
-    _source_file  varchar        not null,
-    _loaded_at    timestamp_ntz
+    {{ audit_columns() }}
 );
 
 create table if not exists {{ params.raw_schema }}.ORDERS (
@@ -43,10 +52,7 @@ create table if not exists {{ params.raw_schema }}.ORDERS (
     payment_method         varchar,
     shipping_country_code  varchar(2),
     ordered_at             timestamp_ntz,
-    created_at             timestamp_ntz not null,
-    updated_at             timestamp_ntz not null,
-    _source_file           varchar       not null,
-    _loaded_at             timestamp_ntz
+    {{ audit_columns() }}
 );
 
 create table if not exists {{ params.raw_schema }}.ORDER_ITEMS (
@@ -56,10 +62,7 @@ create table if not exists {{ params.raw_schema }}.ORDER_ITEMS (
     quantity         number(38, 0),
     unit_price       number(12, 2),
     discount_amount  number(12, 2),
-    created_at       timestamp_ntz  not null,
-    updated_at       timestamp_ntz  not null,
-    _source_file     varchar        not null,
-    _loaded_at       timestamp_ntz
+    {{ audit_columns() }}
 );
 
 create table if not exists {{ params.raw_schema }}.EVENTS (
@@ -69,10 +72,7 @@ create table if not exists {{ params.raw_schema }}.EVENTS (
     event_type    varchar,
     occurred_at   timestamp_ntz,
     payload       varchar,
-    created_at    timestamp_ntz not null,
-    updated_at    timestamp_ntz not null,
-    _source_file  varchar       not null,
-    _loaded_at    timestamp_ntz
+    {{ audit_columns() }}
 );
 
 create table if not exists {{ params.raw_schema }}.CRM_CONTACTS (
@@ -83,10 +83,7 @@ create table if not exists {{ params.raw_schema }}.CRM_CONTACTS (
     channel         varchar,
     contact_reason  varchar,
     contact_status  varchar,
-    created_at      timestamp_ntz not null,
-    updated_at      timestamp_ntz not null,
-    _source_file    varchar       not null,
-    _loaded_at      timestamp_ntz
+    {{ audit_columns() }}
 );
 
 -- The source's record of hard deletes (oltp.deleted_rows): one row per row deleted from one of the
@@ -96,8 +93,7 @@ create table if not exists {{ params.raw_schema }}.DELETED_ROWS (
     table_name      varchar       not null,
     row_id          number(38, 0) not null,
     deleted_at      timestamp_ntz not null,
-    _source_file    varchar       not null,
-    _loaded_at      timestamp_ntz
+    {{ load_columns() }}
 );
 
 -- Landing tables: COPY INTO writes each run's file here; the load inserts into RAW only the versions

@@ -1,12 +1,13 @@
 {#-
-    Hard deletes, for a staging model: the rows of `relation` (a CTE holding the latest version of
-    each row of source table `source_table`), each with the source's record of its delete, if any.
+    Hard deletes, for a staging model (through latest_versions, macros/staging.sql): the rows of
+    `relation` (a CTE holding the latest version of each row of source table `source_table`), each
+    with the source's record of its delete, if any.
 
     A delete counts when it follows the version kept (`deleted_at >= updated_at`): a key deleted and
     later inserted again by a writer lives again. Adds `deleted_at` (null for a live row) and
-    `delete_loaded_at` (when RAW received the delete record); the staging model turns them into
-    `is_deleted` and its `_loaded_at` (the latest load that changed the staged row). Rows are flagged, never dropped: models downstream read
-    `where not is_deleted`.
+    `delete_loaded_at` (when RAW received the delete record); staging_audit_columns turns them into
+    `is_deleted` and the staged row's `_loaded_at` (the latest load that changed it). Rows are
+    flagged, never dropped: models downstream read `where not is_deleted`.
 -#}
 {% macro join_hard_deletes(relation, source_table, key) -%}
     select

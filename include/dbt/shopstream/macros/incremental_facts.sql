@@ -23,9 +23,14 @@
 -#}
 {% macro delete_rows_deleted_in_source(key, staging_model) -%}
     delete from {{ this }}
-    where {{ key }} in (
-        select deleted.{{ key }}
-        from {{ ref(staging_model) }} as deleted
-        where deleted.is_deleted
-    )
+    where {{ key }} in ({{ keys_deleted_in_source(key, staging_model) }})
+{%- endmacro %}
+
+
+{#-
+    The keys `staging_model` flags as deleted in the source (`is_deleted`), as a query: what the
+    incremental facts delete (above) and the SCD2 dimensions leave out.
+-#}
+{% macro keys_deleted_in_source(key, staging_model) -%}
+    select deleted.{{ key }} from {{ ref(staging_model) }} as deleted where deleted.is_deleted
 {%- endmacro %}

@@ -14,11 +14,11 @@
     fact finds the version valid when it happened, even one older than the first snapshot.
 -#}
 {% macro scd2_validity_columns(key) -%}
-        iff(
-            row_number() over (partition by {{ key }} order by dbt_valid_from) = 1,
-            least(created_at, dbt_valid_from),
-            dbt_valid_from
-        )::timestamp_ntz as valid_from,
-        coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
-        dbt_valid_to is null as is_current
+    iff(
+        row_number() over (partition by {{ key }} order by dbt_valid_from) = 1,
+        least(created_at, dbt_valid_from),
+        dbt_valid_from
+    )::timestamp_ntz as valid_from,
+    coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
+    dbt_valid_to is null as is_current
 {%- endmacro %}

@@ -4,6 +4,15 @@
 -- mart_customer_ltv.
 -- Returns one row per model whose total differs from staging's.
 
+{#- Each model checked: its revenue column, and which rows count (the facts hold every order). -#}
+{%- set marts = [
+    {'model': 'fct_orders', 'revenue': 'net_amount', 'where': 'is_revenue'},
+    {'model': 'fct_order_items', 'revenue': 'net_amount', 'where': 'is_revenue'},
+    {'model': 'mart_sales_overview', 'revenue': 'revenue'},
+    {'model': 'mart_product_performance', 'revenue': 'revenue'},
+    {'model': 'mart_customer_ltv', 'revenue': 'lifetime_revenue'},
+] %}
+
 with
 
 staging_lines as (
@@ -25,44 +34,17 @@ totals as (
         'stg_shopstream__order_items' as model_name,
         coalesce(sum(net_amount), 0) as revenue
     from staging_lines
-
+    {% for mart in marts %}
     union all
 
     select
-        'fct_orders' as model_name,
-        coalesce(sum(net_amount), 0) as revenue
-    from {{ ref('fct_orders') }}
-    where is_revenue
-
-    union all
-
-    select
-        'fct_order_items' as model_name,
-        coalesce(sum(net_amount), 0) as revenue
-    from {{ ref('fct_order_items') }}
-    where is_revenue
-
-    union all
-
-    select
-        'mart_sales_overview' as model_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('mart_sales_overview') }}
-
-    union all
-
-    select
-        'mart_product_performance' as model_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('mart_product_performance') }}
-
-    union all
-
-    select
-        'mart_customer_ltv' as model_name,
-        coalesce(sum(lifetime_revenue), 0) as revenue
-    from {{ ref('mart_customer_ltv') }}
-
+        '{{ mart.model }}' as model_name,
+        coalesce(sum({{ mart.revenue }}), 0) as revenue
+    from {{ ref(mart.model) }}
+    {%- if mart.where %}
+    where {{ mart.where }}
+    {%- endif %}
+    {% endfor %}
 ),
 
 expected as (

@@ -1,8 +1,9 @@
 with
 
+-- The live orders: their ids are all the totals need.
 orders as (
 
-    select * from {{ ref('stg_shopstream__orders') }}
+    select order_id from {{ ref('stg_shopstream__orders') }}
     where not is_deleted
 
 ),

@@ -8,9 +8,16 @@ order_items as (
 
 ),
 
+-- Each product's current version.
 products as (
 
-    select * from {{ ref('dim_products') }}
+    select
+        product_id,
+        sku,
+        product_name,
+        category
+
+    from {{ ref('dim_products') }}
     where is_current
 
 ),

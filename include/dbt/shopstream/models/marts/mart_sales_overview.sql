@@ -8,21 +8,36 @@ order_items as (
 
 ),
 
+-- Each order's shipping country.
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select
+        order_id,
+        shipping_country_code
+
+    from {{ ref('fct_orders') }}
 
 ),
 
+-- Every version of each product: a line's product_sk names the one valid when it was ordered.
 products as (
 
-    select * from {{ ref('dim_products') }}
+    select
+        product_sk,
+        category
+
+    from {{ ref('dim_products') }}
 
 ),
 
+-- Each customer's current segment.
 customer_segments as (
 
-    select * from {{ ref('int_customer_rfm') }}
+    select
+        user_id,
+        customer_segment
+
+    from {{ ref('int_customer_rfm') }}
 
 ),
 

@@ -1,30 +1,5 @@
 with
 
-source as (
-
-    select * from {{ source('shopstream', 'orders') }}
-
-),
-
--- RAW holds one version of the row per extraction (an order changes status): keep the latest.
-latest as (
-
-    select * from source
-    qualify row_number() over (
-        partition by order_id
-        order by updated_at desc, _loaded_at desc nulls last
-    ) = 1
-
-),
-
--- Hard deletes, flagged (never dropped): the source's record of the row's delete, if it follows the
--- version kept (macros/hard_deletes.sql). Models downstream read `where not is_deleted`.
-with_deletes as (
-
-    {{ join_hard_deletes('latest', 'orders', 'order_id') }}
-
-),
-
 renamed as (
 
     select
@@ -39,19 +14,13 @@ renamed as (
 
         ---------- timestamps (UTC)
         ordered_at::timestamp_ntz as ordered_at,
-        created_at::timestamp_ntz as created_at,
-        updated_at::timestamp_ntz as updated_at,
 
-        ---------- hard deletes
-        deleted_at::timestamp_ntz as deleted_at,
-        (deleted_at is not null)::boolean as is_deleted,
+        -- Audit columns: created_at, updated_at, deleted_at, is_deleted, _source_file, _loaded_at.
+        {{ staging_audit_columns() }}
 
-        ---------- load metadata
-        _source_file::varchar as _source_file,
-        -- The latest load that changed this staged row: its version's, or its delete record's.
-        greatest(_loaded_at, coalesce(delete_loaded_at, _loaded_at))::timestamp_ntz as _loaded_at
-
-    from with_deletes
+    -- RAW's latest version of each order (an order changes status), its hard delete flagged,
+    -- never dropped (macros/staging.sql): models downstream read `where not is_deleted`.
+    from {{ latest_versions('orders', 'order_id') }} as source
 
 )
 
