@@ -260,7 +260,13 @@ def main() -> int:
     os.environ.update(stack_environment(StackSettings.from_env()))
     # This process's hooks log each statement at INFO; the Airflow it starts keeps INFO (its environment).
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
-    results = [measure(orders, args.days) for orders in sorted(sizes)]
+    results = []
+    for orders in sorted(sizes):
+        results.append(measure(orders, args.days))
+        print(f"\n{orders:,} orders ({results[-1].source_rows:,} source rows), measured:")
+        for stage in results[-1].stages:
+            print(f"  {stage.name:<16}{stage.seconds:8.1f} s {stage.rows_per_s:12,.0f} rows/s "
+                  f"{stage.peak_mb or 0:8,.0f} MB", flush=True)
 
     machine = figures.machine()
     memory_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
