@@ -16,3 +16,11 @@
         {%- endfor -%}
     ))
 {%- endmacro %}
+
+{#-
+    A money expression in whole cents (number(38, 0)), rounded to its cent: sums of cents are exact
+    on every engine, where a sum of decimals is a double on the emulator.
+-#}
+{% macro cents(column_name) -%}
+    round({{ column_name }} * 100)::number(38, 0)
+{%- endmacro %}

@@ -3,6 +3,10 @@
 -- revenue of fct_orders, fct_order_items, mart_sales_overview, mart_product_performance and
 -- mart_customer_ltv.
 -- Returns one row per model whose total differs from staging's.
+--
+-- Totals are compared in whole cents, each row's amount rounded to its cent before the sum: exact on
+-- every engine. (The emulator's SUM of a decimal is a double, which a million orders' revenue already
+-- pushes past a tenth of a cent: make bench-scale, 1,000,000 orders.)
 
 {#- Each model checked: its revenue column, and which rows count (the facts hold every order). -#}
 {%- set marts = [
@@ -32,14 +36,14 @@ totals as (
 
     select
         'stg_shopstream__order_items' as model_name,
-        coalesce(sum(net_amount), 0) as revenue
+        coalesce(sum({{ cents('net_amount') }}), 0) as revenue_cents
     from staging_lines
     {% for mart in marts %}
     union all
 
     select
         '{{ mart.model }}' as model_name,
-        coalesce(sum({{ mart.revenue }}), 0) as revenue
+        coalesce(sum({{ cents(mart.revenue) }}), 0) as revenue_cents
     from {{ ref(mart.model) }}
     {%- if mart.where %}
     where {{ mart.where }}
@@ -49,15 +53,15 @@ totals as (
 
 expected as (
 
-    select revenue from totals
+    select revenue_cents from totals
     where model_name = 'stg_shopstream__order_items'
 
 )
 
 select
     totals.model_name,
-    totals.revenue,
-    expected.revenue as staging_revenue
+    totals.revenue_cents,
+    expected.revenue_cents as staging_revenue_cents
 from totals
 cross join expected
-where abs(totals.revenue - expected.revenue) > 0.001
+where totals.revenue_cents != expected.revenue_cents
