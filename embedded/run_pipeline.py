@@ -168,13 +168,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ds", type=day_argument, default=yesterday,
                         help="the day to load, YYYY-MM-DD (default: yesterday, UTC)")
-    parser.add_argument("--orders", type=int, default=GENERATED_ORDERS,
-                        help="orders to generate into an empty source (default: %(default)s)")
+    parser.add_argument("--orders", type=int,
+                        help=f"orders to generate into an empty source (default: {GENERATED_ORDERS})")
     parser.add_argument("--history-days", type=int, default=GENERATED_HISTORY_DAYS,
                         help="days of history to generate (default: %(default)s)")
     parser.add_argument("--days", type=int, default=1,
                         help="consecutive days to run, ending with --ds (default: %(default)s)")
     args = parser.parse_args()
+    orders_asked = args.orders is not None
+    args.orders = args.orders if orders_asked else GENERATED_ORDERS
     if args.days < 1 or args.history_days < 1 or args.orders < 1:
         parser.error("--days, --history-days and --orders must be positive")
     first_day = args.ds - timedelta(days=args.days - 1)
@@ -186,6 +188,10 @@ def main() -> int:
         print(f"Source is empty: generating {args.orders} orders over {args.history_days} days to {first_day}")
         generator("--orders", str(args.orders), "--days", str(args.history_days),
                   "--end-date", (first_day + timedelta(days=1)).isoformat())
+    elif orders_asked:
+        print(f"ORDERS={args.orders} not applied: the source already holds its history, and ORDERS sizes a new "
+              "one. For a new source: `make down && rm -rf .local/stack`, then `make run ORDERS=...`.",
+              file=sys.stderr, flush=True)
     client = AirflowClient()
     client.wait_for_dag(ELT_DAG_ID)
     result: RunResult | None = None
