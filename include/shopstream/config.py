@@ -357,13 +357,25 @@ LATE_COMMIT_OVERLAP = timedelta(hours=1)
 RUN_CONF_KEYS = frozenset({"full_history"})
 
 
-def s3_key(table: str, ds: str, run_key: str) -> str:
-    """The object key of one table's extract by one run: a retry or replay of that run replaces it.
+# An extract reads its window in slices of at most this many rows (by primary key), one Parquet part
+# each, so its memory is bounded by a slice, not by the table a full load reads. A daily window fits in
+# one slice.
+EXTRACT_SLICE_ROWS = 250_000
+
+
+def s3_extract_prefix(table: str, ds: str, run_key: str) -> str:
+    """The folder (ending in ``/``) of one table's extract by one run: its Parquet parts, one per slice.
 
     ``ds`` is the day the run's data belongs to (its data interval's start, or the day it ran when it
-    has no data interval); ``run_key`` is the run id made safe for a key.
+    has no data interval); ``run_key`` is the run id made safe for a key. A retry or replay of that
+    run rewrites the folder.
     """
-    return f"{S3_RAW_PREFIX}/{table}/ds={ds}/{table}__{run_key}.parquet"
+    return f"{S3_RAW_PREFIX}/{table}/ds={ds}/{table}__{run_key}/"
+
+
+def s3_part_key(prefix: str, part: int) -> str:
+    """The key of an extract's part number ``part`` (from 0) in the folder ``prefix``."""
+    return f"{prefix}part-{part:05d}.parquet"
 
 
 def dbt_docs_s3_dir(bucket: str = S3_BUCKET) -> str:

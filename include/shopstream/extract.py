@@ -1,4 +1,4 @@
-"""Extraction from PostgreSQL to the S3 landing zone: what changed since the last load, one file per table and run.
+"""Extraction from PostgreSQL to the S3 landing zone: what changed since the last load, one folder per table and run.
 
 `plan_extraction` runs first. It checks the run conf, then decides each table's window from what
 RAW already holds, not from the run's data interval alone:
@@ -10,6 +10,10 @@ RAW already holds, not from the run's data interval alone:
   without a logical date (and for a full load, whatever the interval: every row as it is now).
   A backfill of an old day extracts nothing newer than that day.
 
+Each extract reads its window in slices of at most ``EXTRACT_SLICE_ROWS`` rows, cut at primary-key
+quantiles of the window, and writes one Parquet part per slice into the run's folder: a full load's
+memory is bounded by a slice. A daily window is one slice, one part.
+
 The load (include/shopstream/load.py) keeps only the row versions RAW does not hold yet, so
 overlapping windows, replays and retries never land a version twice.
 
@@ -20,7 +24,9 @@ fails that table's extraction at once.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +36,7 @@ from airflow.sdk import task
 
 from include.shopstream.config import (
     AWS_CONN_ID,
+    EXTRACT_SLICE_ROWS,
     EXTRACTED_TABLES,
     LATE_COMMIT_OVERLAP,
     POSTGRES_CONN_ID,
@@ -41,7 +48,8 @@ from include.shopstream.config import (
     SNOWFLAKE_DATABASE,
     SOURCE_SCHEMA,
     SourceTable,
-    s3_key,
+    s3_extract_prefix,
+    s3_part_key,
 )
 
 log = logging.getLogger(__name__)
@@ -55,7 +63,23 @@ select {select_list},
 from {schema}.{table}
 where {changed_at} >= %(since)s::timestamptz
   and {changed_at} < %(until)s::timestamptz
+  and {primary_key} >= %(key_from)s
+  and {primary_key} < %(key_to)s
 order by {primary_key}
+"""
+
+# A window's size and key range, then (when it exceeds one slice) the keys that cut it into equal slices.
+WINDOW_SIZE_SQL = """\
+select count(*), min({primary_key}), max({primary_key})
+from {schema}.{table}
+where {changed_at} >= %(since)s::timestamptz
+  and {changed_at} < %(until)s::timestamptz
+"""
+SLICE_CUTS_SQL = """\
+select percentile_disc(%(fractions)s::float8[]) within group (order by {primary_key})
+from {schema}.{table}
+where {changed_at} >= %(since)s::timestamptz
+  and {changed_at} < %(until)s::timestamptz
 """
 
 
@@ -87,9 +111,9 @@ def run_key(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
 
 
-def source_file_uri(table: str, ds: str, key: str) -> str:
-    """The Parquet file of one run, as recorded in RAW's ``_source_file``."""
-    return f"s3://{S3_BUCKET}/{s3_key(table, ds, key)}"
+def s3_uri(key: str) -> str:
+    """An object or folder of the landing bucket as a URI: what RAW's ``_source_file`` records."""
+    return f"s3://{S3_BUCKET}/{key}"
 
 
 def raw_watermarks() -> dict[str, datetime | None]:
@@ -148,49 +172,107 @@ def plan_extraction(**context: Any) -> dict[str, Any]:
     key = run_key(dag_run.run_id)
     windows = plan_windows(raw_watermarks(), until=until, full_history=full_history, now=now)
     for name, window in windows.items():
-        window["file"] = source_file_uri(name, ds, key)
-        window["key"] = s3_key(name, ds, key)
-        window["stage_path"] = window["key"].removeprefix(f"{S3_RAW_PREFIX}/")
+        window["prefix"] = s3_extract_prefix(name, ds, key)
+        window["folder"] = s3_uri(window["prefix"])
+        window["stage_path"] = window["prefix"].removeprefix(f"{S3_RAW_PREFIX}/")
         changed_at = TABLES_BY_NAME_EXTRACTED[name].changed_at
-        log.info("%s: extract %s in [%s, %s) to %s", name, changed_at, window["since"], window["until"], window["file"])
+        log.info("%s: extract %s in [%s, %s) to %s",
+                 name, changed_at, window["since"], window["until"], window["folder"])
     return {"ds": ds, "run_key": key, "tables": windows}
 
 
 def planned(table: str, field: str) -> str:
-    """A template reading one field of a table's plan (``since``, ``until``, ``file``, ``key``, ``stage_path``)."""
+    """A template reading one field of a table's plan (``since``, ``until``, ``prefix``, ``folder``, ``stage_path``)."""
     return f"{{{{ ti.xcom_pull(task_ids='{PLAN_TASK_ID}')['tables']['{table}']['{field}'] }}}}"
 
 
+def slice_ranges(count: int, first: int | None, last: int | None, cuts: list[int]) -> list[tuple[int, int]]:
+    """Half-open primary-key ranges ``[from, to)`` covering a window of ``count`` rows whose keys run
+    from ``first`` to ``last``, cut at ``cuts`` (increasing keys inside the range).
+
+    An empty window is one empty range, so every extract writes at least one part.
+    """
+    if count == 0 or first is None or last is None:
+        return [(0, 0)]
+    bounds = [first, *sorted({c for c in cuts if first < c <= last}), last + 1]
+    return list(itertools.pairwise(bounds))
+
+
+def window_slices(cursor: Any, table: SourceTable, since: str, until: str, slice_rows: int) -> list[tuple[int, int]]:
+    """The key ranges that read ``table``'s window ``[since, until)`` in slices of about ``slice_rows``
+    rows at most, from PostgreSQL (``cursor``: psycopg). One query for a window that fits in one slice;
+    a larger one adds a second, which cuts it at key quantiles."""
+    names = {"primary_key": table.primary_key, "schema": SOURCE_SCHEMA, "table": table.name,
+             "changed_at": table.changed_at}
+    window = {"since": since, "until": until}
+    cursor.execute(WINDOW_SIZE_SQL.format(**names), window)
+    count, first, last = cursor.fetchone()
+    slices = max(1, math.ceil(count / slice_rows))
+    cuts: list[int] = []
+    if slices > 1:
+        cursor.execute(SLICE_CUTS_SQL.format(**names), {**window, "fractions": [k / slices for k in range(1, slices)]})
+        cuts = cursor.fetchone()[0]
+    return slice_ranges(count, first, last, cuts)
+
+
 class WindowedSqlToS3Operator(SqlToS3Operator):
-    """SqlToS3Operator whose query parameters are templated too, so the window stays a bind parameter,
-    and which checks its source table against the data contract before it reads a row."""
+    """SqlToS3Operator that checks its source table against the data contract before it reads a row,
+    then reads its window slice by slice, one Parquet part each, into the run's folder (``s3_key``).
+
+    Its query parameters are templated too, so the window stays a bind parameter.
+    """
 
     template_fields = (*SqlToS3Operator.template_fields, "parameters")
 
-    def __init__(self, *, source_table: SourceTable, **kwargs: Any) -> None:
+    def __init__(self, *, source_table: SourceTable, slice_rows: int = EXTRACT_SLICE_ROWS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if slice_rows < 1:
+            raise ValueError(f"slice_rows must be at least 1, not {slice_rows}")
         self.source_table = source_table
+        self.slice_rows = slice_rows
 
     def execute(self, context: Any) -> None:
-        """Check the schema (include/shopstream/schema_contract.py), then extract.
+        """Check the schema (include/shopstream/schema_contract.py), empty the run's folder, then
+        extract the window (``parameters["params"]``: ``since``, ``until``) slice by slice.
 
         A dropped or retyped column fails the task at once (``AirflowFailException``: a retry would
         meet the same schema) with what to do; an added or resized one is reported and the contract's
-        columns are extracted.
+        columns are extracted. Each part's rows carry its URI in ``_source_file``.
         """
         from contextlib import closing
 
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.providers.postgres.hooks.postgres import PostgresHook
         from airflow.sdk.exceptions import AirflowFailException
 
         from include.shopstream.schema_contract import SchemaDriftError, check_source_table
 
+        window = self.parameters["params"]
         with closing(PostgresHook(postgres_conn_id=self.sql_conn_id).get_conn()) as conn:
             try:
                 check_source_table(self.source_table, conn, context)
             except SchemaDriftError as drift:
                 raise AirflowFailException(str(drift)) from drift
-        super().execute(context)
+            slices = window_slices(conn.cursor(), self.source_table, window["since"], window["until"], self.slice_rows)
+
+        # A retry or replay of the run rewrites the whole folder: no part of an earlier attempt stays.
+        folder = self.s3_key
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, verify=self.verify)
+        if stale := s3.list_keys(bucket_name=self.s3_bucket, prefix=folder):
+            self.log.info("Deleting %d part(s) of an earlier attempt in s3://%s/%s", len(stale), self.s3_bucket, folder)
+            s3.delete_objects(self.s3_bucket, stale)
+        try:
+            for part, (key_from, key_to) in enumerate(slices):
+                self.s3_key = s3_part_key(folder, part)
+                self.parameters = {"params": {
+                    **window, "key_from": key_from, "key_to": key_to,
+                    "source_file": f"s3://{self.s3_bucket}/{self.s3_key}",
+                }}
+                self.log.info("%s: slice %d of %d, %s in [%d, %d)", self.source_table.name, part + 1,
+                              len(slices), self.source_table.primary_key, key_from, key_to)
+                super().execute(context)
+        finally:
+            self.s3_key, self.parameters = folder, {"params": window}
 
 
 def changed_rows_query(table: SourceTable) -> str:
@@ -204,7 +286,7 @@ def changed_rows_query(table: SourceTable) -> str:
 
 
 def extract_task(table: SourceTable) -> SqlToS3Operator:
-    """Write one table's changed rows to this run's key; a retry or replay replaces the object."""
+    """Write one table's changed rows to this run's folder; a retry or replay rewrites the folder."""
     return WindowedSqlToS3Operator(
         task_id=table.name,
         source_table=table,
@@ -216,10 +298,9 @@ def extract_task(table: SourceTable) -> SqlToS3Operator:
         parameters={"params": {
             "since": planned(table.name, "since"),
             "until": planned(table.name, "until"),
-            "source_file": planned(table.name, "file"),
         }},
         s3_bucket=S3_BUCKET,
-        s3_key=planned(table.name, "key"),
+        s3_key=planned(table.name, "prefix"),
         file_format="parquet",
         replace=True,
         # polars keeps PostgreSQL numerics as decimals (Parquet decimal128): money stays exact.

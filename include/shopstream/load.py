@@ -2,16 +2,16 @@
 
 Per table, two tasks:
 
-1. ``copy_into``: CopyFromExternalStageToSnowflakeOperator copies this run's file into the table's
-   landing table (``RAW.<TABLE>__LANDING``). A retry copies it again (``force``): landing may hold the
-   file twice, which the next step absorbs.
+1. ``copy_into``: CopyFromExternalStageToSnowflakeOperator copies this run's folder (its Parquet
+   parts, include/shopstream/extract.py) into the table's landing table (``RAW.<TABLE>__LANDING``). A
+   retry copies it again (``force``): landing may hold the folder twice, which the next step absorbs.
 2. ``insert_new_versions``: one INSERT adds to RAW the versions, keyed by (primary key, updated_at)
    (``deleted_at`` for the delete log, whose rows never change),
-   that RAW does not hold yet, stamped with the load time in UTC; then the file's landing rows go.
+   that RAW does not hold yet, stamped with the load time in UTC; then the folder's landing rows go.
 
 A version already in RAW is never inserted again and nothing is ever deleted from RAW, so full and
 daily loads never undo each other, and any task can be retried or cleared alone any number of times.
-The insert is one statement: a crash leaves RAW either without or with the whole file's new versions.
+The insert is one statement: a crash leaves RAW either without or with the whole folder's new versions.
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ INSERT_NEW_VERSIONS_SQL = """\
 insert into {raw} ({columns}, _source_file, _loaded_at)
 select distinct {landing_columns}, landing._source_file, sysdate()
 from {landing} as landing
-where landing._source_file = %(source_file)s
+where startswith(landing._source_file, %(folder)s)
   and not exists (
       select 1
       from {raw} as raw
       where raw.{primary_key} = landing.{primary_key}
         and raw.{changed_at} = landing.{changed_at}
   );
-delete from {landing} where _source_file = %(source_file)s;
+delete from {landing} where startswith(_source_file, %(folder)s);
 """
 
 
@@ -89,18 +89,25 @@ def insert_new_versions_sql(table: SourceTable) -> str:
     )
 
 
+class CopyFolderFromStageOperator(CopyFromExternalStageToSnowflakeOperator):
+    """CopyFromExternalStageToSnowflakeOperator whose ``prefix`` (the folder below the stage) is
+    templated too: a run's extract is a folder of parts whose number only its extract knows."""
+
+    template_fields = (*CopyFromExternalStageToSnowflakeOperator.template_fields, "prefix")
+
+
 def load_group(table: SourceTable) -> TaskGroup:
     """copy_into >> insert_new_versions, for one table and run."""
     with TaskGroup(group_id=table.name) as group:
-        copy = CopyFromExternalStageToSnowflakeOperator(
+        copy = CopyFolderFromStageOperator(
             task_id="copy_into",
             snowflake_conn_id=SNOWFLAKE_CONN_ID,
             database=SNOWFLAKE_DATABASE,
             schema=RAW_SCHEMA,
             table=table.landing_table,
             stage=f"{SNOWFLAKE_DATABASE}.{RAW_STAGE}",
-            # `files` is the operator's only templated field: the planned key below the stage's prefix.
-            files=[planned(table.name, "stage_path")],
+            # The run's folder below the stage's own prefix, as planned: every part in it.
+            prefix=planned(table.name, "stage_path"),
             file_format=f"(format_name = '{SNOWFLAKE_DATABASE}.{RAW_FILE_FORMAT}')",
             copy_options="match_by_column_name = case_insensitive force = true on_error = abort_statement",
             **LOADER_SESSION,
@@ -109,7 +116,7 @@ def load_group(table: SourceTable) -> TaskGroup:
             task_id="insert_new_versions",
             conn_id=SNOWFLAKE_CONN_ID,
             sql=insert_new_versions_sql(table),
-            parameters={"source_file": planned(table.name, "file")},
+            parameters={"folder": planned(table.name, "folder")},
             split_statements=True,
             hook_params=LOADER_SESSION,
         )

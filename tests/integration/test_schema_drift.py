@@ -28,8 +28,8 @@ from include.shopstream.config import (
     EXTRACTED_TABLES,
     POSTGRES_CONN_ID,
     S3_BUCKET,
-    S3_RAW_PREFIX,
     TABLES_BY_NAME,
+    s3_extract_prefix,
 )
 from include.shopstream.extract import extract_task
 from include.shopstream.notify import failures_file
@@ -86,23 +86,33 @@ def record_count() -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def extracted(table: str) -> pa.Table:
+def extract_parts(table: str, slice_rows: int | None = None) -> dict[str, pa.Table]:
     """Run the DAG's extract operator of ``table`` on the whole table (the window its plan would give a
-    first load) into the test stack's S3, and return the Parquet file it wrote."""
+    first load) into the test stack's S3, and return the Parquet parts its folder then holds, by key."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     operator = extract_task(TABLES_BY_NAME[table])
-    key = f"{S3_RAW_PREFIX}/{table}/ds=schema-drift-test/{table}__{RUN_ID}.parquet"
-    operator.s3_key = key
-    window = {"since": "-infinity", "until": "infinity", "source_file": f"s3://{S3_BUCKET}/{key}"}
-    operator.parameters = {"params": window}
+    operator.s3_key = folder = extract_folder(table)
+    operator.parameters = {"params": {"since": "-infinity", "until": "infinity"}}
+    if slice_rows is not None:
+        operator.slice_rows = slice_rows
     operator.execute(task_context(f"extract.{table}"))
     s3 = S3Hook(aws_conn_id=AWS_CONN_ID)
-    try:
-        body = s3.get_key(key, S3_BUCKET).get()["Body"].read()
-    finally:
-        s3.delete_objects(S3_BUCKET, [key])
-    return pq.read_table(io.BytesIO(body))
+    return {key: pq.read_table(io.BytesIO(s3.get_key(key, S3_BUCKET).get()["Body"].read()))
+            for key in sorted(s3.list_keys(S3_BUCKET, prefix=folder))}
+
+
+def extract_folder(table: str) -> str:
+    return s3_extract_prefix(table, "schema-drift-test", RUN_ID)
+
+
+def extracted(table: str) -> pa.Table:
+    """The rows ``extract_parts`` extracts, its parts deleted afterwards."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    parts = extract_parts(table)
+    S3Hook(aws_conn_id=AWS_CONN_ID).delete_objects(S3_BUCKET, list(parts))
+    return pa.concat_tables(parts.values())
 
 
 def test_the_contract_matches_the_source_ddl(drift_dsn: str) -> None:
@@ -178,3 +188,33 @@ def test_a_retyped_column_blocks_and_a_missing_table_too(drift_dsn: str) -> None
             check_source_table(TABLES_BY_NAME["crm_contacts"], conn)
         conn.rollback()
         assert check_source_table(TABLES_BY_NAME["products"], conn) == []
+
+
+def test_a_large_window_is_extracted_in_slices(drift_connection: str) -> None:
+    """A window larger than a slice is read in key ranges, one part each, which together hold the rows
+    of a one-slice extract exactly; a retry with other slices leaves no part of the earlier attempt."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    with psycopg.connect(drift_connection) as conn:
+        conn.execute("insert into oltp.events (session_id, event_type, occurred_at, payload) "
+                     "select 's' || i, 'page_view', now() - i * interval '1 minute', jsonb_build_object('i', i) "
+                     "from generate_series(1, 25) as i")
+    folder = extract_folder("events")
+    try:
+        sliced = extract_parts("events", slice_rows=10)
+        assert list(sliced) == [f"{folder}part-0000{i}.parquet" for i in range(3)]
+        assert all(part.num_rows <= 10 for part in sliced.values()), {k: p.num_rows for k, p in sliced.items()}
+        for key, part in sliced.items():
+            assert set(part.column("_source_file").to_pylist()) == {f"s3://{S3_BUCKET}/{key}"}
+        ids = [i for part in sliced.values() for i in part.column("event_id").to_pylist()]
+        assert ids == sorted(ids) and len(set(ids)) == 25, "each row once, the parts in key order"
+
+        retried = extract_parts("events", slice_rows=25)
+        [(key, whole)] = retried.items()
+        assert key == f"{folder}part-00000.parquet", "the retry's one part, no part of the first attempt"
+        assert pa.concat_tables(sliced.values()).drop_columns("_source_file").equals(
+            whole.drop_columns("_source_file")), "the slices hold the one-slice extract's rows exactly"
+    finally:
+        s3 = S3Hook(aws_conn_id=AWS_CONN_ID)
+        if leftover := s3.list_keys(S3_BUCKET, prefix=folder):
+            s3.delete_objects(S3_BUCKET, leftover)
