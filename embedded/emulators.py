@@ -74,6 +74,8 @@ def snowflake_server(settings: StackSettings) -> ServerProcess:
             "--s3-secret", S3_SECRET_KEY,
             "--s3-region", settings.s3_region,
             "--bootstrap-sql", str(settings.stack_dir / "run" / "warehouse_bootstrap.sql"),
+            "--db-dir", str(settings.snowflake_db_dir),
+            "--memory-limit", settings.snowflake_memory_limit,
         ],
         host=settings.host,
         port=settings.snowflake_port,

@@ -15,6 +15,10 @@ against it unchanged:
 - The admin's objects. In the cloud an admin creates the database, the RAW schema, the file format
   and the stage once (include/sql/snowflake/admin/); the pipeline's roles may not. This in-memory
   warehouse starts empty, so the server runs those statements (``--bootstrap-sql``) as it starts.
+- Memory. fakesnow keeps its warehouse in an in-memory DuckDB and every query's result for the
+  server's life. Here the warehouse's databases are DuckDB files in the stack's folder, with DuckDB's
+  memory capped (``--memory-limit``: past it DuckDB pages data out to them), emptied at each start
+  as the in-memory one was; only the latest results are kept.
 - One statement at a time. fakesnow rewrites a MERGE through a helper table named per schema, so two
   MERGEs running at once (two Airflow tasks re-running incremental models, say) collide. Statements
   are served one after the other: clients may run in parallel, the emulator never does.
@@ -23,8 +27,10 @@ against it unchanged:
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +59,33 @@ def ensure_tls_files(tls_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
         server_pem.chmod(0o600)
     bundle.write_text(Path(certifi.where()).read_text() + "\n" + ca_pem.read_text())
     return server_pem, bundle
+
+
+class RecentResults(collections.OrderedDict):
+    """fakesnow's cache of query results by query id, bounded to the latest ``size``: the client asks
+    for a result by id right after its query, never later."""
+
+    size = 256
+
+    def __setitem__(self, key: str, value: tuple) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+def use_file_backed_warehouse(db_dir: Path, memory_limit: str) -> None:
+    """Make fakesnow's shared warehouse one whose databases are DuckDB files in ``db_dir`` (emptied
+    first) and whose DuckDB holds at most ``memory_limit`` (DuckDB syntax: ``2GB``) of data in memory."""
+    fakesnow_instance = importlib.import_module("fakesnow.instance")
+    server = importlib.import_module("fakesnow.server")
+
+    shutil.rmtree(db_dir, ignore_errors=True)
+    (db_dir / "tmp").mkdir(parents=True)
+    warehouse = fakesnow_instance.FakeSnow(db_path=db_dir)
+    warehouse.duck_conn.execute(f"SET memory_limit = '{memory_limit}'")
+    warehouse.duck_conn.execute(f"SET temp_directory = '{db_dir / 'tmp'}'")
+    warehouse.results_cache = RecentResults()
+    server.shared_fs = warehouse
 
 
 def register_s3(endpoint_url: str, access_key: str, secret_key: str, region: str) -> None:
@@ -120,6 +153,9 @@ def main() -> None:
     parser.add_argument("--s3-secret", required=True)
     parser.add_argument("--s3-region", default=StackSettings.s3_region)
     parser.add_argument("--bootstrap-sql", type=Path, help="statements to run once the server starts")
+    parser.add_argument("--db-dir", type=Path, help="keep the warehouse in DuckDB files here (emptied at start)")
+    parser.add_argument("--memory-limit", default=StackSettings.snowflake_memory_limit,
+                        help="DuckDB's memory limit with --db-dir, e.g. 2GB")
     args = parser.parse_args()
 
     import uvicorn
@@ -128,6 +164,8 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     server_pem, bundle = ensure_tls_files(args.tls_dir, sorted({args.host, "127.0.0.1", "localhost"}))
+    if args.db_dir:
+        use_file_backed_warehouse(args.db_dir, args.memory_limit)
     register_s3(args.s3_endpoint, args.s3_key, args.s3_secret, args.s3_region)
     if args.bootstrap_sql:
         bootstrap(args.bootstrap_sql)

@@ -62,6 +62,9 @@ class StackSettings:
     pg_bin: Path | None = None
     # The region the S3 server and its clients agree on (moto accepts any; boto3 needs one).
     s3_region: str = "us-east-1"
+    # The Snowflake stand-in's DuckDB keeps at most this much data in memory and pages the rest out to
+    # its database files (``snowflake_db_dir``).
+    snowflake_memory_limit: str = "2GB"
 
     @classmethod
     def from_env(cls) -> StackSettings:
@@ -81,6 +84,11 @@ class StackSettings:
     @property
     def tls_dir(self) -> Path:
         return self.stack_dir / "tls"
+
+    @property
+    def snowflake_db_dir(self) -> Path:
+        """The Snowflake stand-in's DuckDB database files, emptied each time it starts."""
+        return self.stack_dir / "warehouse"
 
     @property
     def ca_bundle(self) -> Path:
