@@ -11,7 +11,9 @@ its data are left alone), while a sampler reads the resident memory of every pro
 
 It prints, per size and stage (generate; extract, load, dbt and report of each run), the wall time,
 source rows per second and the peak memory of the largest single process during the stage, then the
-growth factor between sizes, the machine and the commit. Its last lines are a Markdown table.
+growth factor between sizes, the machine and the commit. After each full load it also measures one
+extract slice read with polars and with pandas (bench/extract_frames.py). Its last lines are a
+Markdown table.
 The figures also go to output/bench.json (section "scale").
 
     make bench-scale                          # 10,000, 100,000 and 1,000,000 orders
@@ -28,10 +30,13 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bench.extract_frames import FrameResult
+from bench.extract_frames import compare as compare_frames
+from bench.extract_frames import table_lines as frame_lines
 from embedded.settings import AIRFLOW_PORT_ENV, PG_PORT_ENV, S3_PORT_ENV, SNOWFLAKE_PORT_ENV, STACK_DIR_ENV
 from include.shopstream.config import ELT_DAG_ID, POSTGRES_CONN_ID, PROJECT_ROOT, REPORT_EXPOSURE
 
@@ -104,6 +109,9 @@ class SizeResult:
     orders: int
     source_rows: int
     stages: list[Stage] = field(default_factory=list)
+    # Each run's wall time from its trigger to its end, by label ("full", "day").
+    runs_s: dict[str, float] = field(default_factory=dict)
+    frames: list[FrameResult] = field(default_factory=list)
 
 
 def source_rows() -> int:
@@ -189,8 +197,11 @@ def measure(orders: int, days: int) -> SizeResult:
         client = AirflowClient()
         client.wait_for_dag(ELT_DAG_ID)
         full = follow(client, full_day, "full")
+        result.runs_s["full"] = full.duration_s or 0.0
         result.stages += run_stages(full, "full", result.source_rows, sampler)
         wait_idle(client)
+        result.frames = compare_frames()
+        print("\n".join(frame_lines(result.frames)), flush=True)
 
         from include.data_gen.dsn import resolve_conninfo
         from include.data_gen.next_day import simulate_next_day
@@ -198,6 +209,7 @@ def measure(orders: int, days: int) -> SizeResult:
         before = raw_rows()
         print(simulate_next_day(resolve_conninfo(), day=full_day + timedelta(days=1)).format(), flush=True)
         day = follow(client, full_day + timedelta(days=1), "day")
+        result.runs_s["day"] = day.duration_s or 0.0
         result.stages += run_stages(day, "day", raw_rows() - before, sampler)
         return result
     finally:
@@ -219,9 +231,9 @@ def table(results: list[SizeResult]) -> list[str]:
                          f"{stage.seconds:.1f} s, {stage.rows_per_s:,.0f} rows/s, {stage.peak_mb or 0:,.0f} MB")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for label in ("full", "day"):
-        cells = [f"{sum(s.seconds for s in r.stages if s.name.startswith(label)):.1f} s, "
+        cells = [f"{r.runs_s.get(label, 0):.0f} s, "
                  f"{max((s.peak_mb or 0) for s in r.stages if s.name.startswith(label)):,.0f} MB" for r in results]
-        lines.append(f"| {label} run, all stages | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} run, trigger to end | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -275,11 +287,15 @@ def main() -> int:
           "each cell: wall time, rows per second, peak RSS of the largest process")
     print("growth between sizes:")
     print("\n".join(growth(results)))
+    for r in results:
+        print(f"\none extract slice at {r.orders:,} orders, polars against pandas (pyarrow backend):")
+        print("\n".join(frame_lines(r.frames)))
     print()
     print("\n".join(table(results)))
     figures.write(figures.BENCH, {
         "command": "make bench-scale", "machine": machine, "days": args.days,
         "sizes": [{"orders": r.orders, "source_rows": r.source_rows,
+                   "runs_s": r.runs_s, "frames": [asdict(f) for f in r.frames],
                    "stages": [{"name": s.name, "seconds": s.seconds, "rows": s.rows, "peak_mb": s.peak_mb}
                               for s in r.stages]} for r in results],
     }, section="scale")
