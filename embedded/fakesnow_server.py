@@ -13,7 +13,7 @@ against it unchanged:
   until its network timeout (minutes). Those answers are turned into a Snowflake error response, so
   the client raises at once with fakesnow's message.
 - The admin's objects. In the cloud an admin creates the database, the RAW schema, the file format
-  and the stage once (include/sql/snowflake/admin/); the pipeline's roles may not. This in-memory
+  and the stage once (include/sql/snowflake/admin/); the pipeline's roles may not. This
   warehouse starts empty, so the server runs those statements (``--bootstrap-sql``) as it starts.
 - Memory. fakesnow keeps its warehouse in an in-memory DuckDB and every query's result for the
   server's life. Here the warehouse's databases are DuckDB files in the stack's folder, with DuckDB's

@@ -15,7 +15,7 @@ and each later day is first simulated in the source (new rows, status and price 
 so the daily runs and the snapshots have real changes to capture.
 
 Each run extracts what changed since the last successful load (docs/architecture.md): a first run,
-or a run after `make down` emptied the in-memory emulators, loads the full history; the scheduler's
+or a run after `make down` emptied the emulators, loads the full history; the scheduler's
 own run of the same day finds nothing new and changes no row.
 """
 
