@@ -31,11 +31,6 @@ from include.shopstream.config import DBT_PROJECT_DIR, ELT_DAG_ID, REPORT_EXPOSU
 RATIO_GOAL = 1.5
 
 
-def git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
-
-
 def plain_dbt_build() -> float:
     """Wall time (s) of `dbt source freshness` + `dbt build` in the dbt venv, on the same warehouse,
     without the unit tests, as the DAG builds (transform.DBT_SKIP_UNIT_TESTS)."""
@@ -77,7 +72,7 @@ def main() -> int:
     plain = plain_dbt_build()
     ratio = dbt_stage / plain
     os_cores = os.cpu_count()
-    print(f"\ncommand: make bench   (commit {git_commit()}, {platform.machine()}, {os_cores} cores, "
+    print(f"\ncommand: make bench   (commit {figures.git_commit()}, {platform.machine()}, {os_cores} cores, "
           f"Python {platform.python_version()}, dbt target {dbt_target()})")
     print(f"{'one day end to end (trigger to run end)':<48}{end_to_end:>8.1f} s")
     print(f"{'dbt stage in Airflow (' + str(len(dbt_tasks)) + ' tasks, WATCHER)':<48}{dbt_stage:>8.1f} s")
