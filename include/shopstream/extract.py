@@ -68,9 +68,9 @@ where {changed_at} >= %(since)s::timestamptz
 order by {primary_key}
 """
 
-# A window's size and key range, then (when it exceeds one slice) the keys that cut it into equal slices.
+# A window's size, then (when it exceeds one slice) the keys that cut it into equal slices.
 WINDOW_SIZE_SQL = """\
-select count(*), min({primary_key}), max({primary_key})
+select count(*)
 from {schema}.{table}
 where {changed_at} >= %(since)s::timestamptz
   and {changed_at} < %(until)s::timestamptz
@@ -186,33 +186,35 @@ def planned(table: str, field: str) -> str:
     return f"{{{{ ti.xcom_pull(task_ids='{PLAN_TASK_ID}')['tables']['{table}']['{field}'] }}}}"
 
 
-def slice_ranges(count: int, first: int | None, last: int | None, cuts: list[int]) -> list[tuple[int, int]]:
-    """Half-open primary-key ranges ``[from, to)`` covering a window of ``count`` rows whose keys run
-    from ``first`` to ``last``, cut at ``cuts`` (increasing keys inside the range).
+# PostgreSQL's bigint bounds: the first and last slices are open-ended (identity keys start at 1).
+KEY_MIN, KEY_MAX = -(2**63), 2**63 - 1
 
-    An empty window is one empty range, so every extract writes at least one part.
+
+def slice_ranges(cuts: list[int]) -> list[tuple[int, int]]:
+    """Half-open primary-key ranges ``[from, to)`` that cover every bigint key but the largest, cut at ``cuts``.
+
+    The first and last ranges are open-ended, so a row that enters the window between the slicing
+    query and the slices' own queries is still read by one of them.
     """
-    if count == 0 or first is None or last is None:
-        return [(0, 0)]
-    bounds = [first, *sorted({c for c in cuts if first < c <= last}), last + 1]
-    return list(itertools.pairwise(bounds))
+    bounds = [KEY_MIN, *sorted(set(cuts)), KEY_MAX]
+    return [(low, high) for low, high in itertools.pairwise(bounds) if low < high]
 
 
 def window_slices(cursor: Any, table: SourceTable, since: str, until: str, slice_rows: int) -> list[tuple[int, int]]:
     """The key ranges that read ``table``'s window ``[since, until)`` in slices of about ``slice_rows``
     rows at most, from PostgreSQL (``cursor``: psycopg). One query for a window that fits in one slice;
-    a larger one adds a second, which cuts it at key quantiles."""
+    a larger one adds a second, which cuts it at key quantiles (``percentile_disc``)."""
     names = {"primary_key": table.primary_key, "schema": SOURCE_SCHEMA, "table": table.name,
              "changed_at": table.changed_at}
     window = {"since": since, "until": until}
     cursor.execute(WINDOW_SIZE_SQL.format(**names), window)
-    count, first, last = cursor.fetchone()
-    slices = max(1, math.ceil(count / slice_rows))
+    count = cursor.fetchone()[0]
+    slices = math.ceil(count / slice_rows)
     cuts: list[int] = []
     if slices > 1:
         cursor.execute(SLICE_CUTS_SQL.format(**names), {**window, "fractions": [k / slices for k in range(1, slices)]})
         cuts = cursor.fetchone()[0]
-    return slice_ranges(count, first, last, cuts)
+    return slice_ranges(cuts)
 
 
 class WindowedSqlToS3Operator(SqlToS3Operator):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from include.shopstream.config import EXTRACTED_TABLES, LATE_COMMIT_OVERLAP
-from include.shopstream.extract import FULL_HISTORY, plan_windows, slice_ranges
+from include.shopstream.extract import FULL_HISTORY, KEY_MAX, KEY_MIN, plan_windows, slice_ranges
 
 NOW = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 MIDNIGHT = datetime(2026, 11, 30, tzinfo=UTC)
@@ -44,12 +44,12 @@ def test_full_history_rereads_everything_even_when_raw_holds_it() -> None:
 
 
 def test_a_window_is_sliced_into_contiguous_key_ranges() -> None:
-    """Half-open ranges from the first key to past the last, cut at the quantile keys: every key of
-    the window falls in exactly one slice; an empty window is one empty slice (one empty part)."""
-    assert slice_ranges(0, None, None, []) == [(0, 0)]
-    assert slice_ranges(7, 3, 40, []) == [(3, 41)]
-    ranges = slice_ranges(25, 1, 25, [9, 17])
-    assert ranges == [(1, 9), (9, 17), (17, 26)]
-    assert [k for k in range(1, 26) if sum(lo <= k < hi for lo, hi in ranges) != 1] == []
-    # Repeated or out-of-range cuts (a window of few distinct keys) add no empty slice.
-    assert slice_ranges(4, 10, 12, [10, 11, 11, 12]) == [(10, 11), (11, 12), (12, 13)]
+    """Half-open ranges cut at the quantile keys, open-ended at both ends: every bigint key (but the
+    largest) falls in exactly one slice, even one that enters the window after the slicing; one slice without cuts."""
+    assert slice_ranges([]) == [(KEY_MIN, KEY_MAX)]
+    ranges = slice_ranges([17, 9])
+    assert ranges == [(KEY_MIN, 9), (9, 17), (17, KEY_MAX)]
+    for key in (KEY_MIN, -1, 0, 8, 9, 16, 17, 10**12, KEY_MAX - 1):
+        assert sum(low <= key < high for low, high in ranges) == 1, key
+    # Repeated cuts (a window of few distinct keys) add no empty slice.
+    assert slice_ranges([10, 11, 11]) == [(KEY_MIN, 10), (10, 11), (11, KEY_MAX)]
