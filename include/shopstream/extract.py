@@ -270,8 +270,9 @@ class WindowedSqlToS3Operator(SqlToS3Operator):
                     **window, "key_from": key_from, "key_to": key_to,
                     "source_file": f"s3://{self.s3_bucket}/{self.s3_key}",
                 }}
-                self.log.info("%s: slice %d of %d, %s in [%d, %d)", self.source_table.name, part + 1,
-                              len(slices), self.source_table.primary_key, key_from, key_to)
+                self.log.info("%s: slice %d of %d, %s in [%d, %d) -> %s", self.source_table.name, part + 1,
+                              len(slices), self.source_table.primary_key, key_from, key_to,
+                              self.parameters["params"]["source_file"])
                 super().execute(context)
         finally:
             self.s3_key, self.parameters = folder, {"params": window}
