@@ -60,27 +60,26 @@ TABLES_BY_NAME_EXTRACTED = {t.name: t for t in EXTRACTED_TABLES}
 CHANGED_ROWS_SQL = """\
 select {select_list},
        %(source_file)s as _source_file
-from {schema}.{table}
-where {changed_at} >= %(since)s::timestamptz
-  and {changed_at} < %(until)s::timestamptz
+{window}
   and {primary_key} >= %(key_from)s
   and {primary_key} < %(key_to)s
 order by {primary_key}
 """
 
+# A table's rows in the window ``[since, until)`` of its change column: every query below reads them.
+WINDOW_SQL = """\
+from {schema}.{table}
+where {changed_at} >= %(since)s::timestamptz
+  and {changed_at} < %(until)s::timestamptz"""
 # A window's size, then (when it exceeds one slice) the keys that cut it into equal slices.
-WINDOW_SIZE_SQL = """\
-select count(*)
-from {schema}.{table}
-where {changed_at} >= %(since)s::timestamptz
-  and {changed_at} < %(until)s::timestamptz
-"""
-SLICE_CUTS_SQL = """\
-select percentile_disc(%(fractions)s::float8[]) within group (order by {primary_key})
-from {schema}.{table}
-where {changed_at} >= %(since)s::timestamptz
-  and {changed_at} < %(until)s::timestamptz
-"""
+WINDOW_SIZE_SQL = "select count(*)\n{window}"
+SLICE_CUTS_SQL = "select percentile_disc(%(fractions)s::float8[]) within group (order by {primary_key})\n{window}"
+
+
+def window_sql(sql: str, table: SourceTable, **names: str) -> str:
+    """``sql`` with ``table``'s window (``{window}``), primary key and ``names`` filled in."""
+    window = WINDOW_SQL.format(schema=SOURCE_SCHEMA, table=table.name, changed_at=table.changed_at)
+    return sql.format(window=window, primary_key=table.primary_key, **names)
 
 
 class RunConfError(ValueError):
@@ -111,9 +110,9 @@ def run_key(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
 
 
-def s3_uri(key: str) -> str:
+def s3_uri(key: str, bucket: str = S3_BUCKET) -> str:
     """An object or folder of the landing bucket as a URI: what RAW's ``_source_file`` records."""
-    return f"s3://{S3_BUCKET}/{key}"
+    return f"s3://{bucket}/{key}"
 
 
 def raw_watermarks() -> dict[str, datetime | None]:
@@ -204,15 +203,14 @@ def window_slices(cursor: Any, table: SourceTable, since: str, until: str, slice
     """The key ranges that read ``table``'s window ``[since, until)`` in slices of about ``slice_rows``
     rows at most, from PostgreSQL (``cursor``: psycopg). One query for a window that fits in one slice;
     a larger one adds a second, which cuts it at key quantiles (``percentile_disc``)."""
-    names = {"primary_key": table.primary_key, "schema": SOURCE_SCHEMA, "table": table.name,
-             "changed_at": table.changed_at}
     window = {"since": since, "until": until}
-    cursor.execute(WINDOW_SIZE_SQL.format(**names), window)
+    cursor.execute(window_sql(WINDOW_SIZE_SQL, table), window)
     count = cursor.fetchone()[0]
     slices = math.ceil(count / slice_rows)
     cuts: list[int] = []
     if slices > 1:
-        cursor.execute(SLICE_CUTS_SQL.format(**names), {**window, "fractions": [k / slices for k in range(1, slices)]})
+        fractions = [k / slices for k in range(1, slices)]
+        cursor.execute(window_sql(SLICE_CUTS_SQL, table), {**window, "fractions": fractions})
         cuts = cursor.fetchone()[0]
     return slice_ranges(cuts)
 
@@ -268,7 +266,7 @@ class WindowedSqlToS3Operator(SqlToS3Operator):
                 self.s3_key = s3_part_key(folder, part)
                 self.parameters = {"params": {
                     **window, "key_from": key_from, "key_to": key_to,
-                    "source_file": f"s3://{self.s3_bucket}/{self.s3_key}",
+                    "source_file": s3_uri(self.s3_key, self.s3_bucket),
                 }}
                 self.log.info("%s: slice %d of %d, %s in [%d, %d) -> %s", self.source_table.name, part + 1,
                               len(slices), self.source_table.primary_key, key_from, key_to,
@@ -279,13 +277,7 @@ class WindowedSqlToS3Operator(SqlToS3Operator):
 
 
 def changed_rows_query(table: SourceTable) -> str:
-    return CHANGED_ROWS_SQL.format(
-        select_list=table.select_list,
-        schema=SOURCE_SCHEMA,
-        table=table.name,
-        changed_at=table.changed_at,
-        primary_key=table.primary_key,
-    )
+    return window_sql(CHANGED_ROWS_SQL, table, select_list=table.select_list)
 
 
 def extract_task(table: SourceTable) -> SqlToS3Operator:
