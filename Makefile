@@ -116,11 +116,12 @@ run: up manifest
 # test (unit, DAG integrity, the image rehearsal, the dbt build and the generator on databases of
 # their own), whose report follows. (pytest-xdist's loadgroup would keep the Airflow tests on one
 # worker, but it does not group on pytest 9.2: pytest-dev/pytest-xdist#1386.) `pytest` alone runs
-# everything in one process.
+# everything in one process. The DAG runs are the longer sequence: the others run at a lower CPU
+# priority (nice), in the cores the DAG runs leave idle, rather than slowing every run down.
 test: install manifest browser
 	@mkdir -p .local; \
 	$(AIRFLOW_PY) -m tests.stack start || exit 1; \
-	$(AIRFLOW_PY) -m pytest -p no:cacheprovider -m "not airflow" tests > .local/test-beside.log 2>&1 & beside=$$!; \
+	nice -n 10 $(AIRFLOW_PY) -m pytest -p no:cacheprovider -m "not airflow" tests > .local/test-beside.log 2>&1 & beside=$$!; \
 	$(AIRFLOW_PY) -m pytest -m airflow tests/integration; airflow=$$?; \
 	wait $$beside; beside_rc=$$?; \
 	echo; echo "=== every test not marked airflow, run beside them (.local/test-beside.log) ==="; \
