@@ -111,22 +111,25 @@ run: up manifest
 	$(IN_STACK) $(AIRFLOW_PY) -m embedded.run_pipeline \
 		$(if $(DS),--ds $(DS)) $(if $(DAYS),--days $(DAYS)) $(if $(ORDERS),--orders $(ORDERS))
 
-# Two pytest processes side by side on one test stack (tests/stack.py starts it first, stops it after):
-# the DAG runs on its Airflow (tests marked `airflow`: one sequence of runs, in order) and every other
-# test (unit, DAG integrity, the image rehearsal, the dbt build and the generator on databases of
-# their own), whose report follows. (pytest-xdist's loadgroup would keep the Airflow tests on one
+# Two pytest processes side by side, each on a test stack of its own (tests/conftest.py): the DAG runs
+# on the main one's Airflow (tests marked `airflow`: one sequence of runs, in order; tests/stack.py
+# starts that stack first and stops it after) and every other test (unit, DAG integrity, the image
+# rehearsal, the dbt build and the generator) on the `beside` stack, which its session starts and
+# stops; their report follows. (pytest-xdist's loadgroup would keep the Airflow tests on one
 # worker, but it does not group on pytest 9.2: pytest-dev/pytest-xdist#1386.) `pytest` alone runs
 # everything in one process. The DAG runs are the longer sequence: the others run at a lower CPU
 # priority (nice), in the cores the DAG runs leave idle, rather than slowing every run down.
 test: install manifest browser
 	@mkdir -p .local; \
 	$(AIRFLOW_PY) -m tests.stack start || exit 1; \
-	nice -n 10 $(AIRFLOW_PY) -m pytest -p no:cacheprovider -m "not airflow" tests > .local/test-beside.log 2>&1 & beside=$$!; \
+	SHOPSTREAM_TEST_STACK=beside nice -n 10 $(AIRFLOW_PY) -m pytest -p no:cacheprovider -m "not airflow" tests \
+		> .local/test-beside.log 2>&1 & beside=$$!; \
 	$(AIRFLOW_PY) -m pytest -m airflow tests/integration; airflow=$$?; \
 	wait $$beside; beside_rc=$$?; \
 	echo; echo "=== every test not marked airflow, run beside them (.local/test-beside.log) ==="; \
 	cat .local/test-beside.log; \
 	$(AIRFLOW_PY) -m tests.stack stop; \
+	SHOPSTREAM_TEST_STACK=beside $(AIRFLOW_PY) -m tests.stack stop >/dev/null; \
 	[ $$airflow -eq 0 ] && [ $$beside_rc -eq 0 ]
 
 ui: up manifest

@@ -1,4 +1,4 @@
-"""Every test runs against its own embedded stack (.local/test-stack, its own ports), never the
+"""Every test runs against an embedded stack of the tests (.local/test-stack, its own ports), never the
 stack of `make run`: the tests reset the source and the warehouse.
 
 The environment is set here, at import, before anything imports Airflow: Airflow reads its home and
@@ -32,12 +32,22 @@ if HAS_LOCAL_PACKAGES:
         StackSettings,
     )
 
-    # The test stack's folder and ports, unless the environment names others.
-    os.environ.setdefault(STACK_DIR_ENV, str(PROJECT_ROOT / ".local" / "test-stack"))
-    os.environ.setdefault(PG_PORT_ENV, "56432")
-    os.environ.setdefault(S3_PORT_ENV, "56500")
-    os.environ.setdefault(SNOWFLAKE_PORT_ENV, "56443")
-    os.environ.setdefault(AIRFLOW_PORT_ENV, "58080")
+    # The test stacks' folders and ports. `make test` runs the DAG-run tests on the first and every
+    # other test, beside them, on the second (SHOPSTREAM_TEST_STACK=beside): the Snowflake stand-in
+    # serves one query at a time (embedded/fakesnow_server.py), so on one stack each would wait for the
+    # other's queries. Variables the environment sets win.
+    TEST_STACK_ENV = "SHOPSTREAM_TEST_STACK"
+    TEST_STACKS = {
+        "main": {STACK_DIR_ENV: ".local/test-stack", PG_PORT_ENV: "56432", S3_PORT_ENV: "56500",
+                 SNOWFLAKE_PORT_ENV: "56443", AIRFLOW_PORT_ENV: "58080"},
+        "beside": {STACK_DIR_ENV: ".local/test-stack-beside", PG_PORT_ENV: "56433", S3_PORT_ENV: "56501",
+                   SNOWFLAKE_PORT_ENV: "56444", AIRFLOW_PORT_ENV: "58083"},
+    }
+    _chosen = os.environ.get(TEST_STACK_ENV, "main")
+    if _chosen not in TEST_STACKS:
+        raise pytest.UsageError(f"{TEST_STACK_ENV}={_chosen!r}: choose one of {', '.join(TEST_STACKS)}")
+    for _var, _value in TEST_STACKS[_chosen].items():
+        os.environ.setdefault(_var, str(PROJECT_ROOT / _value) if _var == STACK_DIR_ENV else _value)
 
     from embedded.environment import stack_environment
 

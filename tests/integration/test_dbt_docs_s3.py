@@ -40,6 +40,10 @@ def test_published_dbt_docs_are_served_from_the_bucket(tmp_path: Path, monkeypat
     (target / "index.html").write_text((target / "index.html").read_text() + marker)
 
     monkeypatch.setenv(DBT_TARGET_ENV, CLOUD_DBT_TARGET)
+    # Airflow before Cosmos: Airflow's start-up loads Cosmos' plugin, which a first import of Cosmos
+    # would otherwise reach half-initialised (when this file runs alone).
+    import airflow  # noqa: F401
+
     from include.shopstream.transform import publish_dbt_docs_task
 
     publish_dbt_docs_task().upload_to_cloud_storage(str(tmp_path / "project"))
