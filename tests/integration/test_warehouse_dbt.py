@@ -11,8 +11,9 @@ older day's file. The test then proves:
   row deleted in the source (`hard_deletes: invalidate`);
 - a deleted user and a deleted order are flagged in staging and gone from the dimensions, the facts
   and revenue;
-- the incremental facts, which select rows by load watermark, equal a `--full-refresh` rebuild by
-  content (a hash of sorted rows) after an older day was loaded after a newer one;
+- the incremental models (staging of the history, sessionised events, facts), which select rows by
+  load watermark, equal a `--full-refresh` rebuild by content (a hash of sorted rows) after an older
+  day was loaded after a newer one;
 - average basket, ABC classes and RFM scores equal values computed here, in Python, from the
   inserted source rows.
 
@@ -619,10 +620,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
     insert_changes(third_extraction(data))
     second = dbt("build", target_path=target)
-    # The late file changes orders only: the facts and what reads them are built again (with their
-    # tests); the rest of the project has nothing new to read.
+    # The late file changes orders only: their staging tables and what reads them are built again
+    # (with their tests); the rest of the project has nothing new to read.
     insert_changes(backfill_of_an_older_day(data))
-    third = dbt("build", "--select", "fct_orders+", "fct_order_items+", target_path=target)
+    third = dbt("build", "--select", "stg_shopstream__orders+", "stg_shopstream__order_items+", target_path=target)
     yield Built(data, first, second, third, target)
 
 
@@ -733,7 +734,7 @@ def test_hard_deletes_are_flagged_in_staging_and_leave_the_marts(built: Built) -
     assert totals == [(expected, expected, expected)]
 
 
-def test_incremental_facts_equal_a_full_refresh_after_an_out_of_order_backfill(built: Built) -> None:
+def test_incremental_models_equal_a_full_refresh_after_an_out_of_order_backfill(built: Built) -> None:
     # The late refund of order 3 and the changed line of order 5 were merged by an incremental run;
     # order 103 of day 5, loaded after day 20, was picked by its load time (no business-date lookback
     # reaches it: the newest order is of day 20).
@@ -742,12 +743,18 @@ def test_incremental_facts_equal_a_full_refresh_after_an_out_of_order_backfill(b
         (date(2026, 1, 5), Decimal("106.40"))
     ]
     assert query("select count(*) from MARTS.FCT_ORDER_ITEMS where order_id = 103") == [(1,)]
-    incremental = {table: content_hash(f"MARTS.{table}") for table in ("FCT_ORDERS", "FCT_ORDER_ITEMS")}
-    refresh = dbt("run", "--full-refresh", "--select", "fct_orders", "fct_order_items", target_path=built.target)
+    # Every incremental model: the staging tables of the history (orders, lines, events), the
+    # sessionised events and the three facts.
+    manifest = json.loads((built.target / "manifest.json").read_text())
+    models = {node["name"]: f"{node['schema']}.{node['alias']}" for node in manifest["nodes"].values()
+              if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"}
+    assert {"stg_shopstream__events", "int_events_sessionised", "fct_events", "fct_orders"} <= set(models)
+    incremental = {name: content_hash(relation) for name, relation in models.items()}
+    refresh = dbt("run", "--full-refresh", "--select", *models, target_path=built.target)
     assert set(statuses(refresh).values()) == {"success"}
-    for table, (count, digest) in incremental.items():
-        assert count > 30
-        assert content_hash(f"MARTS.{table}") == (count, digest), table
+    for name, (count, digest) in incremental.items():
+        assert count > 30, name
+        assert content_hash(models[name]) == (count, digest), name
 
 
 def test_marts_equal_independent_python_computations(built: Built) -> None:

@@ -1,4 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='event_id',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_rows_deleted_in_source('event_id', 'stg_shopstream__events') }}"
+        ]
+    )
+}}
+
 -- Events in their browsing session: the session's bounds and each event's place in it.
+--
+-- Incremental by session: one new event changes its whole session (bounds, size, ranks), so a run
+-- recomputes, whole, every session of which staging received an event, or a delete, after the load
+-- watermark, and merges its events on event_id; the post-hook deletes the events deleted in the
+-- source. The tests and fct_events then read a table, not windows over the whole history.
 with
 
 events as (
@@ -7,6 +24,19 @@ events as (
     where not is_deleted
 
 ),
+
+{% if is_incremental() %}
+-- The sessions to recompute: those of the events staging received, or flagged deleted, since the
+-- load watermark and not yet merged here as they are.
+changed_sessions as (
+
+    select changed.session_id from {{ ref('stg_shopstream__events') }} as changed
+    where
+        changed._loaded_at > ({{ load_watermark() }})
+        and {{ not_yet_merged('changed', 'event_id') }}
+
+),
+{% endif %}
 
 sessionised as (
 
@@ -22,6 +52,7 @@ sessionised as (
         order_id,
         is_future_dated,
         is_payload_incomplete,
+        _loaded_at,
         row_number() over (
             partition by session_id order by occurred_at, event_id
         ) as event_sequence,
@@ -32,6 +63,10 @@ sessionised as (
         max(iff(event_type = 'purchase', 1, 0)) over (partition by session_id) = 1 as session_has_purchase
 
     from events
+
+    {% if is_incremental() %}
+    where session_id in (select changed_sessions.session_id from changed_sessions)
+    {% endif %}
 
 ),
 

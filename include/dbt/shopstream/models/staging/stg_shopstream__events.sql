@@ -1,3 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='event_id',
+        on_schema_change='fail'
+    )
+}}
+
+-- Incremental, like the facts: the history grows every day, and a view would re-read it whole for
+-- each of its tests and each model downstream. A run after the first stages only the events RAW
+-- received a version or a delete record of since the table's load watermark (macros/staging.sql),
+-- merged on event_id.
 with
 
 -- The payload travels as a JSON string; an invalid document becomes null instead of failing the view.
