@@ -1,14 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='merge',
-        unique_key='event_id',
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_rows_deleted_in_source('event_id', 'stg_shopstream__events') }}"
-        ]
-    )
-}}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    post_hook="{{ delete_rows_deleted_in_source('event_id', 'stg_shopstream__events') }}"
+) }}
 
 -- One row per web or app event, typed, with its dirty-data flags.
 --

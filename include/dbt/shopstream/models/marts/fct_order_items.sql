@@ -1,15 +1,11 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='merge',
-        unique_key='order_item_id',
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_rows_deleted_in_source('order_item_id', 'stg_shopstream__order_items') }}",
-            "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
-        ]
-    )
-}}
+{{ config(
+    materialized='incremental',
+    unique_key='order_item_id',
+    post_hook=[
+        "{{ delete_rows_deleted_in_source('order_item_id', 'stg_shopstream__order_items') }}",
+        "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
+    ]
+) }}
 
 -- One row per live order line, with its order's date, customer and revenue flag.
 --

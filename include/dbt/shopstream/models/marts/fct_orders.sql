@@ -1,14 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='merge',
-        unique_key='order_id',
-        on_schema_change='fail',
-        post_hook=[
-            "{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
-        ]
-    )
-}}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    post_hook="{{ delete_rows_deleted_in_source('order_id', 'stg_shopstream__orders') }}"
+) }}
 
 -- One row per live order (its current status) with the totals of its lines.
 --

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='merge',
-        unique_key='event_id',
-        on_schema_change='fail'
-    )
-}}
+{{ config(materialized='incremental', unique_key='event_id') }}
 
 -- Incremental, like the facts: the history grows every day, and a view would re-read it whole for
 -- each of its tests and each model downstream. A run after the first stages only the events RAW
