@@ -36,7 +36,6 @@
 {%- endmacro %}
 
 
-
 {#-
     A condition on the rows of `relation` (a CTE or alias with `key` and `column`) in the load
     watermark's overlap: true for those the table does not already hold as they are, i.e. no row
