@@ -135,6 +135,8 @@ class SourceTable:
     # The column that moves with every change: extraction windows, RAW's watermark and the version
     # key (primary key, changed_at) read it. ``deleted_at`` for the append-only delete log.
     changed_at: str = "updated_at"
+    # RAW's NOT NULL columns besides the ones every version has (``required_columns``).
+    required: tuple[str, ...] = ()
 
     @property
     def raw_table(self) -> str:
@@ -158,6 +160,13 @@ class SourceTable:
     def source_columns(self) -> tuple[str, ...]:
         """The source columns the extraction reads (``x::type as y`` -> ``x``), in order."""
         return tuple(column.split(" as ", 1)[0].split("::", 1)[0].strip() for column in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """The columns RAW declares NOT NULL: those every version has (the primary key, the change
+        column and, where extracted, ``created_at``), then ``required``."""
+        identity = (self.primary_key, "created_at", self.changed_at)
+        return tuple(dict.fromkeys(c for c in (*identity, *self.required) if c in self.column_names))
 
     @property
     def source_types(self) -> dict[str, str]:
@@ -336,6 +345,8 @@ DELETED_ROWS = SourceTable(
     "deleted_row_id",
     ("deleted_row_id", "table_name", "row_id", "deleted_at"),
     changed_at="deleted_at",
+    # A delete record that does not name its row deletes nothing: RAW refuses it.
+    required=("table_name", "row_id"),
 )
 # What each run extracts and loads: the six tables, then the delete log.
 EXTRACTED_TABLES: tuple[SourceTable, ...] = (*TABLES, DELETED_ROWS)

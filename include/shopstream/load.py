@@ -34,6 +34,7 @@ from include.shopstream.config import (
     SourceTable,
 )
 from include.shopstream.extract import planned
+from include.shopstream.schema_contract import raw_columns
 
 INSERT_NEW_VERSIONS_SQL = """\
 insert into {raw} ({columns}, _source_file, _loaded_at)
@@ -50,20 +51,28 @@ delete from {landing} where startswith(_source_file, %(folder)s);
 """
 
 
+def raw_objects_sql(raw_schema: str) -> str:
+    """include/sql/snowflake/raw_objects.sql rendered for ``raw_schema`` (``DATABASE.SCHEMA``): a
+    ``create table if not exists`` per RAW table and per landing table, columns from the data contract
+    (``schema_contract.raw_columns``)."""
+    import jinja2
+
+    template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
+    tables = [
+        {"raw_table": t.raw_table, "landing_table": t.landing_table, "columns": raw_columns(t)}
+        for t in EXTRACTED_TABLES
+    ]
+    return template.render(params={"raw_schema": raw_schema, "tables": tables})
+
+
 @functools.cache
 def warehouse_objects_sql() -> str:
-    """include/sql/snowflake/raw_objects.sql rendered with names from include/shopstream/config.py only.
+    """The RAW and landing tables' DDL (``raw_objects_sql``) with names from include/shopstream/config.py only.
 
     Rendered here, once per parse, rather than by Airflow at run time: Airflow lets a run's conf
     override task params, and object names must never come from a trigger.
     """
-    import jinja2
-
-    template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
-    return template.render(params={
-        "raw_schema": f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}",
-        "tables": [(t.raw_table, t.landing_table) for t in EXTRACTED_TABLES],
-    })
+    return raw_objects_sql(f"{SNOWFLAKE_DATABASE}.{RAW_SCHEMA}")
 
 
 def setup_warehouse_task() -> SQLExecuteQueryOperator:

@@ -178,14 +178,15 @@ class DriftFinding:
         """What the operator does about it, naming the files to change."""
         stg = f"include/dbt/shopstream/models/staging/stg_shopstream__{self.table}.sql and .yml"
         contract = "include/shopstream/config.py (TABLES' select list and SOURCE_COLUMN_TYPES)"
-        raw_ddl = "include/sql/snowflake/raw_objects.sql"
+        # RAW's DDL is rendered from the contract: a new warehouse follows it, an existing one is altered.
+        raw_ddl = "a new warehouse's RAW follows the contract (include/sql/snowflake/raw_objects.sql)"
         after = (f"then clear extract.{self.table} with its downstream tasks, or let the next run go: "
                  "it extracts everything since the table's last load")
         if self.kind is DriftKind.ADDED:
             expression, raw_type = suggested_landing(self.column, self.found or ColumnType("text"))
-            return (f"to land it, add `{expression}` to {contract}, `{self.column} {raw_type}` to "
-                    f"{self.raw_table} and its landing table ({raw_ddl}, plus `alter table ... add column` "
-                    f"on the existing tables), and the column to {stg}; "
+            return (f"to land it, add `{expression}` to {contract}, then `alter table ... add column "
+                    f"{self.column} {raw_type}` on {self.raw_table} and its landing table ({raw_ddl}), "
+                    f"and the column to {stg}; "
                     "see docs/architecture.md, 'Schema drift'. To ignore it, do nothing: runs carry on")
         if self.kind is DriftKind.DROPPED:
             return (f"if the source dropped {self.column} on purpose, remove it from {contract}, from {stg} and "
@@ -193,10 +194,10 @@ class DriftFinding:
                     f"restore the column in the source; {after}")
         if self.kind is DriftKind.RETYPED:
             return (f"if the change is meant, change {self.column}'s type (and its cast) in {contract}, "
-                    f"the column of {self.raw_table} ({raw_ddl} and `alter table`) and {stg}; "
+                    f"the column of {self.raw_table} (`alter table`; {raw_ddl}) and {stg}; "
                     f"if not, restore type {self.expected} in the source; {after}")
         return (f"nothing is lost; to adopt {self.found}, change it in {contract} and widen "
-                f"{self.raw_table}.{self.column} ({raw_ddl} and `alter table`) if it grew")
+                f"{self.raw_table}.{self.column} (`alter table`; {raw_ddl}) if it grew")
 
     def record(self) -> dict[str, Any]:
         """The finding as the fields of its JSON line in the failures log."""
@@ -213,30 +214,65 @@ class DriftFinding:
         }
 
 
+def raw_type(extracted: ColumnType) -> str:
+    """The Snowflake type RAW gives a column extracted as ``extracted`` (its cast, else its source type).
+
+    Integers become ``number(38, 0)``; numerics keep their precision and scale (``number(38, 2)``
+    when unconstrained); strings keep their length (``varchar(2)`` for ``character(2)``); timestamps
+    become ``timestamp_ntz`` (UTC); JSON, UUIDs, enums and unknown types travel as ``varchar``.
+    """
+    kind = extracted.data_type
+    if kind in INTEGERS:
+        return "number(38, 0)"
+    if kind == "numeric":
+        if extracted.precision is None:
+            return "number(38, 2)"
+        return f"number({extracted.precision}, {extracted.scale})"
+    if kind in STRINGS:
+        return f"varchar({extracted.length})" if extracted.length else "varchar"
+    if kind == "boolean":
+        return "boolean"
+    if kind.startswith("timestamp"):
+        return "timestamp_ntz"
+    if kind == "date":
+        return "date"
+    if kind in ("double precision", "real"):
+        return "float"
+    return "varchar"
+
+
+def raw_columns(table: SourceTable) -> tuple[tuple[str, str], ...]:
+    """RAW's columns for ``table``, before the load columns: ``(name, Snowflake type)`` in extraction order.
+
+    Each column's type is ``raw_type`` of its extracted type: the select list's cast
+    (``x::numeric(12, 2) as x``), else the contract's source type (``config.SOURCE_COLUMN_TYPES``).
+    The type ends in ``not null`` for ``table.required_columns``. include/sql/snowflake/raw_objects.sql
+    renders RAW from these, so RAW cannot drift from the contract.
+    """
+    columns = []
+    for expression, name, source in zip(table.columns, table.column_names, table.source_columns, strict=True):
+        cast = expression.split(" as ", 1)[0].split("::", 1)[1:]
+        extracted = ColumnType.parse(cast[0] if cast else table.source_types[source])
+        required = " not null" if name in table.required_columns else ""
+        columns.append((name, raw_type(extracted) + required))
+    return tuple(columns)
+
+
 def suggested_landing(column: str, found: ColumnType) -> tuple[str, str]:
     """How a new column would be extracted and typed in RAW: (select-list expression, Snowflake type).
 
     Money and every decimal keep their precision; JSON, UUIDs and unknown types travel as text.
     """
     kind = found.data_type
-    if kind in INTEGERS:
-        return column, "number(38, 0)"
     if kind == "numeric":
         if found.precision is None:
             return f"{column}::numeric(38, 2) as {column}", "number(38, 2) (choose the scale the values need)"
-        size = f"{found.precision}, {found.scale}"
-        return f"{column}::numeric({size}) as {column}", f"number({size})"
-    if kind in STRINGS:
-        return column, "varchar"
-    if kind == "boolean":
-        return column, "boolean"
+        return f"{column}::numeric({found.precision}, {found.scale}) as {column}", raw_type(found)
     if kind.startswith("timestamp"):
-        return column, "timestamp_ntz (UTC)"
-    if kind == "date":
-        return column, "date"
-    if kind in ("double precision", "real"):
-        return column, "float"
-    return f"{column}::text as {column}", "varchar"
+        return column, f"{raw_type(found)} (UTC)"
+    if kind in (*INTEGERS, *STRINGS, "boolean", "date", "double precision", "real"):
+        return column, raw_type(found)
+    return f"{column}::text as {column}", raw_type(found)
 
 
 def type_change(expected: ColumnType, found: ColumnType) -> DriftKind | None:

@@ -146,7 +146,7 @@ def test_a_new_and_a_dropped_source_column(drift_connection: str, caplog: pytest
     [warning] = [r for r in caplog.records if "loyalty_tier" in r.getMessage()]
     assert warning.levelno == logging.WARNING
     for said in ("oltp.users.loyalty_tier (text)", "not extracted", "include/shopstream/config.py",
-                 "`loyalty_tier varchar`", "RAW.USERS", "stg_shopstream__users.sql"):
+                 "add column loyalty_tier varchar`", "RAW.USERS", "stg_shopstream__users.sql"):
         assert said in warning.getMessage(), said
 
     # ...and the DAG's own extract operator extracts the contract's columns only (its plan given).

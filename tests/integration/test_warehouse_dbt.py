@@ -44,9 +44,9 @@ from include.shopstream.config import (
     EMBEDDED_DBT_TARGET,
     RAW_SCHEMA,
     SNOWFLAKE_DATABASE_ENV,
-    SQL_DIR,
     dbt_executable,
 )
+from include.shopstream.load import raw_objects_sql
 
 pytestmark = pytest.mark.integration
 
@@ -501,16 +501,10 @@ def connect(database: str | None = None):
 
 
 def raw_table_ddl(database: str) -> list[str]:
-    """The RAW tables of include/sql/snowflake/raw_objects.sql, for `database`, created afresh.
-
-    The file is a Jinja template (its shared columns are macros): rendered as the DAG renders it
-    (include/shopstream/load.py), without the landing tables.
-    """
-    import jinja2
-
-    template = jinja2.Template((SQL_DIR / "snowflake" / "raw_objects.sql").read_text())
-    text = template.render(params={"raw_schema": f"{database}.{RAW_SCHEMA}", "tables": []})
-    statements = re.findall(r"create table if not exists .*?\);", text, flags=re.S | re.I)
+    """The RAW tables the DAG creates (include/shopstream/load.py), for `database`, created afresh,
+    without their landing tables."""
+    text = raw_objects_sql(f"{database}.{RAW_SCHEMA}")
+    statements = re.findall(r"create table if not exists [^;]*?\);", text, flags=re.S | re.I)
     assert len(statements) == 7, statements
     return [s.replace("create table if not exists", "create or replace table") for s in statements]
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from include.shopstream.config import EXTRACTED_TABLES, SOURCE_COLUMN_TYPES, TABLES_BY_NAME
+from include.shopstream.config import DELETED_ROWS, EXTRACTED_TABLES, SOURCE_COLUMN_TYPES, TABLES_BY_NAME
 from include.shopstream.schema_contract import (
     ColumnType,
     ContractError,
     DriftFinding,
     DriftKind,
     compare_columns,
+    raw_columns,
     type_change,
 )
 
@@ -73,6 +74,28 @@ def test_information_schema_types() -> None:
     assert ColumnType.from_information_schema("ARRAY", "_text", None, None, None) == ColumnType("_text")
 
 
+def test_raw_columns_follow_the_contract_with_the_casts_and_required_columns() -> None:
+    assert raw_columns(TABLES_BY_NAME["orders"]) == (
+        ("order_id", "number(38, 0) not null"),
+        ("user_id", "number(38, 0)"),
+        ("order_status", "varchar"),
+        ("payment_method", "varchar"),
+        ("shipping_country_code", "varchar(2)"),  # character(2) keeps its length
+        ("ordered_at", "timestamp_ntz"),
+        ("created_at", "timestamp_ntz not null"),
+        ("updated_at", "timestamp_ntz not null"),
+    )
+    products = dict(raw_columns(TABLES_BY_NAME["products"]))
+    assert (products["unit_price"], products["is_active"]) == ("number(12, 2)", "boolean")
+    assert dict(raw_columns(TABLES_BY_NAME["events"]))["payload"] == "varchar"  # jsonb, extracted as text
+    assert raw_columns(DELETED_ROWS) == (
+        ("deleted_row_id", "number(38, 0) not null"),
+        ("table_name", "varchar not null"),
+        ("row_id", "number(38, 0) not null"),
+        ("deleted_at", "timestamp_ntz not null"),
+    )
+
+
 def test_the_source_as_contracted_has_no_drift() -> None:
     assert order_items(ORDER_ITEMS_ROWS) == []
 
@@ -87,7 +110,7 @@ def test_an_added_column_is_reported_not_blocking_with_how_to_land_it() -> None:
     assert "oltp.order_items.gift_wrap_fee (numeric(8,2))" in said and "not extracted" in said
     action = finding.action()
     for step in ("`gift_wrap_fee::numeric(8, 2) as gift_wrap_fee`", "include/shopstream/config.py",
-                 "`gift_wrap_fee number(8, 2)`", "RAW.ORDER_ITEMS", "raw_objects.sql",
+                 "add column gift_wrap_fee number(8, 2)`", "RAW.ORDER_ITEMS", "raw_objects.sql",
                  "stg_shopstream__order_items.sql", "docs/architecture.md"):
         assert step in action, step
     record = finding.record()

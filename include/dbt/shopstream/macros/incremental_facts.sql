@@ -17,6 +17,18 @@
 
 
 {#-
+    The rows of `relation` (a CTE with `_loaded_at`) an incremental run merges: those loaded after the
+    load watermark; a full build takes them all.
+-#}
+{% macro loaded_after_watermark(relation) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+    where _loaded_at > ({{ load_watermark() }})
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
     A post-hook of an incremental fact: delete its rows whose `key` a staging model flags as deleted
     in the source (`is_deleted`). The merge only inserts and updates; this removes what the source
     removed. On a full refresh it deletes nothing (the rebuild reads live rows only).

@@ -22,3 +22,15 @@
     coalesce(dbt_valid_to, {{ scd2_open_end() }})::timestamp_ntz as valid_to,
     dbt_valid_to is null as is_current
 {%- endmacro %}
+
+
+{#-
+    The join condition that finds, for each fact row, the version of an SCD type 2 dimension valid at
+    one of its times: `left join customers on {{ scd2_version_at('customers', 'user_id',
+    'orders.user_id', 'orders.ordered_at') }}`. Versions do not overlap, so it matches one at most.
+-#}
+{% macro scd2_version_at(dimension, key, fact_key, at) -%}
+    {{ fact_key }} = {{ dimension }}.{{ key }}
+    and {{ at }} >= {{ dimension }}.valid_from
+    and {{ at }} < {{ dimension }}.valid_to
+{%- endmacro %}

@@ -1,9 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    post_hook="{{ delete_rows_deleted_in_source('event_id', 'stg_shopstream__events') }}"
-) }}
-
 -- Events in their browsing session: the session's bounds and each event's place in it.
 --
 -- Incremental by session: one new event changes its whole session (bounds, size, ranks), so a run

@@ -1,9 +1,3 @@
-{{ config(
-    materialized='incremental',
-    unique_key='event_id',
-    post_hook="{{ delete_rows_deleted_in_source('event_id', 'stg_shopstream__events') }}"
-) }}
-
 -- One row per web or app event, typed, with its dirty-data flags.
 --
 -- Incremental by load watermark, like fct_orders: a run reprocesses the events loaded after the

@@ -22,9 +22,10 @@ renamed as (
 
     select
         ---------- ids
+        deleted_row_id::number(38, 0) as deleted_row_id,
+        -- The deleted row: its table and its primary key.
         lower(trim(table_name))::varchar as table_name,
         row_id::number(38, 0) as row_id,
-        deleted_row_id::number(38, 0) as deleted_row_id,
 
         ---------- timestamps (UTC)
         deleted_at::timestamp_ntz as deleted_at,

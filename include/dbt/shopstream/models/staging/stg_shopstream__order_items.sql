@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', unique_key='order_item_id') }}
-
 -- Incremental, like the facts: the history grows every day, and a view would re-read it whole for
 -- each of its tests and each model downstream. A run after the first stages only the order lines RAW
 -- received a version or a delete record of since the table's load watermark (macros/staging.sql),
