@@ -162,11 +162,9 @@ def test_every_dbt_node_has_its_task(elt) -> None:
 def test_the_dags_dbt_commands_leave_the_unit_tests_to_ci(elt) -> None:
     """Every dbt task runs with DBT_EXCLUDE_RESOURCE_TYPES=unit_test: the project has unit tests, whose
     fixed inputs CI proves (tests/integration/test_warehouse_dbt.py), not each daily run."""
-    import json
+    from include.shopstream import dbt_manifest
 
-    from include.shopstream.config import DBT_MANIFEST_PATH
-
-    assert json.loads(DBT_MANIFEST_PATH.read_text())["unit_tests"], "the project has no unit test left"
+    assert dbt_manifest.load().data["unit_tests"], "the project has no unit test left"
     dbt_tasks = [t for t in elt.tasks if t.task_id.startswith("dbt.") and hasattr(t, "env")]
     assert dbt_tasks
     assert all(t.env.get("DBT_EXCLUDE_RESOURCE_TYPES") == "unit_test" for t in dbt_tasks)

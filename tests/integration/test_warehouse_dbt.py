@@ -39,6 +39,7 @@ import pytest
 
 from embedded.environment import SNOWFLAKE_ACCOUNT
 from embedded.settings import StackSettings
+from include.shopstream import dbt_manifest
 from include.shopstream.config import (
     DBT_PROJECT_DIR,
     EMBEDDED_DBT_TARGET,
@@ -739,9 +740,8 @@ def test_incremental_models_equal_a_full_refresh_after_an_out_of_order_backfill(
     assert query("select count(*) from MARTS.FCT_ORDER_ITEMS where order_id = 103") == [(1,)]
     # Every incremental model: the staging tables of the history (orders, lines, events), the
     # sessionised events and the three facts.
-    manifest = json.loads((built.target / "manifest.json").read_text())
-    models = {node["name"]: f"{node['schema']}.{node['alias']}" for node in manifest["nodes"].values()
-              if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"}
+    models = {node["name"]: f"{node['schema']}.{node['alias']}" for node in built_models(built)
+              if node["config"]["materialized"] == "incremental"}
     assert {"stg_shopstream__events", "int_events_sessionised", "fct_events", "fct_orders"} <= set(models)
     incremental = {name: content_hash(relation) for name, relation in models.items()}
     refresh = dbt("run", "--full-refresh", "--select", *models, target_path=built.target)
@@ -749,6 +749,11 @@ def test_incremental_models_equal_a_full_refresh_after_an_out_of_order_backfill(
     for name, (count, digest) in incremental.items():
         assert count > 30, name
         assert content_hash(models[name]) == (count, digest), name
+
+
+def built_models(built: Built) -> list[dict[str, Any]]:
+    """The models of the manifest the test's dbt build wrote (through the project's one reader)."""
+    return list(dbt_manifest.load(built.target / "manifest.json").nodes("model").values())
 
 
 def test_marts_equal_independent_python_computations(built: Built) -> None:
@@ -788,8 +793,7 @@ def test_marts_equal_independent_python_computations(built: Built) -> None:
 
 def test_every_model_and_column_is_documented(built: Built) -> None:
     """Every column the warehouse holds for a model has a description (and so does the model)."""
-    manifest = json.loads((built.target / "manifest.json").read_text())
-    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    models = built_models(built)
     assert len(models) >= 19
     undocumented: dict[str, set[str]] = {}
     with connect(DATABASE) as conn, conn.cursor() as cur:
