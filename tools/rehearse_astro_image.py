@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,12 @@ def rehearse(workdir: Path, source: Path, uv: str) -> None:
     run([uv, "pip", "install", "--quiet", "--python", str(tree / "dbt_venv" / "bin" / "python"),
          "-r", str(requirements / "dbt.lock.txt")])
     run([str(tree / "tools" / "build_dbt_manifest.sh"), str(tree / "dbt_venv" / "bin" / "dbt")])
+    # The image runs the adapter's own macros: its manifest must not hold one of the emulator's shims.
+    manifest = json.loads((tree / "include" / "dbt" / "shopstream" / "target" / "manifest.json").read_text())
+    shims = sorted(m["name"] for m in manifest["macros"].values()
+                   if m["original_file_path"].startswith("emulator_shims/"))
+    if shims:
+        raise SystemExit(f"the image's dbt manifest holds the emulator's shims {shims}: build it with the cloud target")
 
     # The rehearsed image's environment: this machine's, less the project's and Airflow's settings.
     env = {key: value for key, value in os.environ.items()

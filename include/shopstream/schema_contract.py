@@ -179,7 +179,7 @@ class DriftFinding:
         stg = f"include/dbt/shopstream/models/staging/stg_shopstream__{self.table}.sql and .yml"
         contract = "include/shopstream/config.py (TABLES' select list and SOURCE_COLUMN_TYPES)"
         # RAW's DDL is rendered from the contract: a new warehouse follows it, an existing one is altered.
-        raw_ddl = "a new warehouse's RAW follows the contract (include/sql/snowflake/raw_objects.sql)"
+        raw_ddl = "a new warehouse's RAW follows the contract: include/sql/snowflake/raw_objects.sql"
         after = (f"then clear extract.{self.table} with its downstream tasks, or let the next run go: "
                  "it extracts everything since the table's last load")
         if self.kind is DriftKind.ADDED:

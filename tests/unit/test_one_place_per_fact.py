@@ -111,9 +111,10 @@ def test_the_embedded_target_is_named_in_its_places_only() -> None:
                 continue
             if quoted.search(path.read_text(errors="replace")):
                 found.append(relative)
-    for name in ("Makefile", "docker-compose.override.yml"):
-        if re.search(rf"--target[ =]{EMBEDDED_DBT_TARGET}\b", (PROJECT_ROOT / name).read_text()):
-            found.append(name)
+    commands = [PROJECT_ROOT / name for name in ("Makefile", "Dockerfile", "docker-compose.override.yml")]
+    for path in [*commands, *(PROJECT_ROOT / "tools").glob("*.sh")]:
+        if re.search(rf"--target[ =]{EMBEDDED_DBT_TARGET}\b", path.read_text()):
+            found.append(str(path.relative_to(PROJECT_ROOT)))
     # The compose stand-ins choose the target once, in the variable the DAG reads.
     compose = (PROJECT_ROOT / "docker-compose.override.yml").read_text()
     assert re.findall(rf"\b{DBT_TARGET_ENV}: (\S+)", compose) == [EMBEDDED_DBT_TARGET]
