@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 import os
 import re
 import shutil
@@ -29,7 +28,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
-from include.shopstream.config import LOCAL_ONLY_PACKAGES  # noqa: E402  (run as a script, from tools/)
+from include.shopstream import dbt_manifest  # noqa: E402  (run as a script, from tools/)
+from include.shopstream.config import LOCAL_ONLY_PACKAGES  # noqa: E402
 
 IMAGE_HOME = "/usr/local/airflow"  # where the image keeps the project; rewritten to the rehearsal tree
 
@@ -140,8 +140,8 @@ def rehearse(workdir: Path, source: Path, uv: str) -> None:
          "-r", str(requirements / "dbt.lock.txt")])
     run([str(tree / "tools" / "build_dbt_manifest.sh"), str(tree / "dbt_venv" / "bin" / "dbt")])
     # The image runs the adapter's own macros: its manifest must not hold one of the emulator's shims.
-    manifest = json.loads((tree / "include" / "dbt" / "shopstream" / "target" / "manifest.json").read_text())
-    shims = sorted(m["name"] for m in manifest["macros"].values()
+    manifest = dbt_manifest.load(tree / "include" / "dbt" / "shopstream" / "target" / "manifest.json")
+    shims = sorted(m["name"] for m in manifest.data["macros"].values()
                    if m["original_file_path"].startswith("emulator_shims/"))
     if shims:
         raise SystemExit(f"the image's dbt manifest holds the emulator's shims {shims}: build it with the cloud target")

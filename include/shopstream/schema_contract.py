@@ -270,9 +270,10 @@ def suggested_landing(column: str, found: ColumnType) -> tuple[str, str]:
         return f"{column}::numeric({found.precision}, {found.scale}) as {column}", raw_type(found)
     if kind.startswith("timestamp"):
         return column, f"{raw_type(found)} (UTC)"
-    if kind in (*INTEGERS, *STRINGS, "boolean", "date", "double precision", "real"):
-        return column, raw_type(found)
-    return f"{column}::text as {column}", raw_type(found)
+    landed = raw_type(found)
+    if landed == "varchar" and kind not in STRINGS:  # a type RAW keeps as text: extract it as text
+        return f"{column}::text as {column}", landed
+    return column, landed
 
 
 def type_change(expected: ColumnType, found: ColumnType) -> DriftKind | None:
